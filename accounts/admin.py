@@ -1,0 +1,116 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+
+from accounts.models import ApiKey, Membership, Service, Tenant
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "service_count", "member_count", "error_rate_warning", "latency_warning_ms", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _services=Count("services", distinct=True), _members=Count("memberships", distinct=True)
+        )
+
+    @admin.display(description="services", ordering="_services")
+    def service_count(self, obj):
+        return obj._services
+
+    @admin.display(description="members", ordering="_members")
+    def member_count(self, obj):
+        return obj._members
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "tenant", "role"]
+    list_filter = ["role", "tenant"]
+    list_select_related = ["user", "tenant"]
+    search_fields = ["user__username", "tenant__name"]
+    autocomplete_fields = ["user", "tenant"]
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "is_active", "key_count", "created_at"]
+    list_filter = ["is_active", "tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["name", "description"]
+    autocomplete_fields = ["tenant"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_keys=Count("api_keys"))
+
+    @admin.display(description="keys", ordering="_keys")
+    def key_count(self, obj):
+        return obj._keys
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["kind", "service", "user", "name", "expires_at"]
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        if kind == ApiKey.Kind.SERVICE and (not data.get("service") or data.get("user")):
+            raise forms.ValidationError("A service key needs a service and no user.")
+        if kind == ApiKey.Kind.USER and (not data.get("user") or data.get("service")):
+            raise forms.ValidationError("A user key needs a user and no service.")
+        return data
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
+    list_display = ["__str__", "kind", "name", "prefix", "created_at", "created_by", "expires_at", "revoked_at", "last_used"]
+    list_filter = ["kind", "revoked_at", "service__tenant"]
+    list_select_related = ["service", "user", "created_by"]
+    search_fields = ["name", "prefix", "service__name", "user__username"]
+    autocomplete_fields = ["service", "user"]
+    readonly_fields = ["prefix", "created_at", "created_by", "revoked_at", "revoked_by", "last_used"]
+    actions = ["revoke_keys"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["kind", "service", "user", "name", "expires_at"]
+        return ["kind", "service", "user", "name", "expires_at", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # A key's owner never changes; issue a new key instead.
+        return ["kind", "service", "user", *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        key, raw = ApiKey.issue(
+            service=form.cleaned_data.get("service"),
+            user=form.cleaned_data.get("user"),
+            name=form.cleaned_data.get("name", ""),
+            expires_at=form.cleaned_data.get("expires_at"),
+            created_by=request.user,
+        )
+        obj.pk = key.pk
+        obj.__dict__.update({f.attname: getattr(key, f.attname) for f in key._meta.concrete_fields})
+        messages.warning(request, f"New API key (copy it now, it is not shown again): {raw}")
+
+    @admin.action(description="Revoke selected keys")
+    def revoke_keys(self, request, queryset):
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            key.revoke(by=request.user)
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} key(s).", messages.SUCCESS)

@@ -1,0 +1,96 @@
+"""Move an existing Malti install over: its malti.toml services, users and keys."""
+
+import tomllib
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.keys import digest_key
+from accounts.models import ApiKey, Membership, Service, Tenant
+
+DEFAULT_TENANT = "Default"
+
+
+class Command(BaseCommand):
+    help = (
+        "Import [services.*] and [users.*] from an existing malti.toml so every key in it keeps working. "
+        "Safe to run again: what already matches is skipped."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", type=Path, help="The malti.toml to import.")
+        parser.add_argument("--tenant", default=DEFAULT_TENANT, help=f"Tenant to import into (default {DEFAULT_TENANT!r}).")
+        parser.add_argument("--dry-run", action="store_true", help="Report what would change, change nothing.")
+
+    def handle(self, *args, path, tenant, dry_run, verbosity=1, **options):
+        self.verbosity = verbosity
+        try:
+            config = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise CommandError(f"{path} does not exist.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise CommandError(f"{path} is not valid TOML: {exc}") from None
+        self.counts = {"created": 0, "updated": 0, "skipped": 0}
+        with transaction.atomic():
+            owner, created = Tenant.objects.get_or_create(name=tenant)
+            if created:
+                self._report("created", f"tenant {tenant}")
+            for name, entry in (config.get("services") or {}).items():
+                self._import_service(owner, name, entry)
+            for name, entry in (config.get("users") or {}).items():
+                self._import_user(owner, name, entry)
+            if dry_run:
+                transaction.set_rollback(True)
+        c = self.counts
+        summary = f"{c['created']} created, {c['updated']} updated, {c['skipped']} unchanged"
+        self.stdout.write(self.style.SUCCESS(f"{'Would import' if dry_run else 'Imported'} {path}: {summary}."))
+
+    def _report(self, outcome, what):
+        self.counts[outcome] += 1
+        if self.verbosity >= 1:
+            self.stdout.write(f"  {outcome:8} {what}")
+
+    def _key_for(self, raw_key, *, service=None, user=None, label):
+        if not isinstance(raw_key, str) or not raw_key:
+            self._report("skipped", f"{label}: no api_key")
+            return
+        existing = ApiKey.objects.filter(digest=digest_key(raw_key)).first()
+        if existing is None:
+            ApiKey.issue(service=service, user=user, raw_key=raw_key, name="imported from malti.toml")
+            self._report("created", f"{label} key")
+        elif (existing.service_id, existing.user_id) != (getattr(service, "pk", None), getattr(user, "pk", None)):
+            raise CommandError(f"The api_key of {label} already belongs to {existing}; keys must be unique.")
+        else:
+            self._report("skipped", f"{label} key")
+
+    def _import_service(self, tenant, name, entry):
+        if not isinstance(entry, dict):
+            raise CommandError(f"[services.{name}] must be a table.")
+        description = str(entry.get("description", ""))
+        service = Service.objects.filter(name=name).first()
+        if service is None:
+            service = Service.objects.create(name=name, tenant=tenant, description=description)
+            self._report("created", f"service {name}")
+        elif service.tenant_id != tenant.pk:
+            raise CommandError(f"Service {name!r} already belongs to tenant {service.tenant}.")
+        elif service.description != description:
+            service.description = description
+            service.save(update_fields=["description"])
+            self._report("updated", f"service {name} description")
+        else:
+            self._report("skipped", f"service {name}")
+        self._key_for(entry.get("api_key"), service=service, label=f"service {name}")
+
+    def _import_user(self, tenant, name, entry):
+        if not isinstance(entry, dict):
+            raise CommandError(f"[users.{name}] must be a table.")
+        username = str(entry.get("username") or name)
+        user, created = get_user_model().objects.get_or_create(username=username)
+        if created:
+            user.set_unusable_password()  # the original Malti had keys, not passwords
+            user.save()
+        _, joined = Membership.objects.get_or_create(user=user, tenant=tenant)
+        self._report("created" if created or joined else "skipped", f"user {username}")
+        self._key_for(entry.get("api_key"), user=user, label=f"user {username}")

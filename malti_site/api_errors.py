@@ -1,0 +1,44 @@
+"""One JSON error shape for the whole API: {"detail": "...", ...extra}."""
+
+from django.http import JsonResponse
+from django_ratelimit.exceptions import Ratelimited
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+RETRY_AFTER_SECONDS = 60
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+    default_code = "payload_too_large"
+
+
+class ServiceUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The database is unavailable; retry shortly."
+    default_code = "unavailable"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, Ratelimited):
+        return Response(
+            {"detail": "Rate limit exceeded; retry later."},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        response.data = {"detail": " ".join(str(item) for item in response.data)}
+    if response is not None and response.status_code == 503:
+        response.headers["Retry-After"] = "5"
+    return response
+
+
+def ratelimited_view(request, exception):
+    """django-ratelimit's view for non-DRF views (admin login)."""
+    response = JsonResponse({"detail": "Rate limit exceeded; retry later."}, status=429)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

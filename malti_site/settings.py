@@ -1,0 +1,213 @@
+"""Malti settings. The environment is read here and nowhere else.
+
+Every variable is documented in the README's configuration table and in
+docker/.env.example.
+"""
+
+import logging
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from malti_site.env import env_bool, env_int, env_list, env_secret, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("MALTI_DEBUG", False)
+
+_PLACEHOLDER_KEYS = {"", "change-me", "changeme", "secret"}
+SECRET_KEY = env_secret("MALTI_SECRET_KEY") or ""
+if SECRET_KEY.lower() in _PLACEHOLDER_KEYS or len(SECRET_KEY) < 32:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "MALTI_SECRET_KEY (or MALTI_SECRET_KEY_FILE) must be set to a random string of at least "
+            "32 characters; generate one with: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    SECRET_KEY = "insecure-development-key-only-for-MALTI_DEBUG-runs-0123456789"
+
+ALLOWED_HOSTS = env_list("MALTI_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("MALTI_ALLOWED_HOSTS must list the host names Malti is served under, e.g. malti.example.com")
+CSRF_TRUSTED_ORIGINS = env_list("MALTI_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_ratelimit",
+    "accounts",
+    "telemetry",
+    "dashboard_ui",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "malti_site.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
+]
+
+ROOT_URLCONF = "malti_site.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+WSGI_APPLICATION = "malti_site.wsgi.application"
+ASGI_APPLICATION = "malti_site.asgi.application"
+
+# Database: PostgreSQL with TimescaleDB. The default is the private cluster
+# that scripts/provision-db.sh runs.
+DATABASE_URL = env_str("DATABASE_URL", "postgres://malti:malti@127.0.0.1:5433/malti")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+if env_bool("MALTI_DB_POOL", True):
+    # Under ASGI, CONN_MAX_AGE does not reuse connections; the pool does.
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": env_int("MALTI_DB_POOL_MIN", 2, minimum=0),
+            "max_size": env_int("MALTI_DB_POOL_MAX", 10, minimum=1),
+            "timeout": env_int("MALTI_DB_POOL_TIMEOUT", 5, minimum=1),
+        }
+    }
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache: Redis when MALTI_REDIS_URL is set (needed whenever more than one
+# process serves, so rate limits are shared); otherwise a per-process cache.
+REDIS_URL = env_str("MALTI_REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # django-ratelimit refuses non-shared caches (E003); a single process may
+    # still use one, and malti.W001 says so at start-up.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("MALTI_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Vite already hashes the dashboard bundle's file names.
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^.+[.-][0-9a-zA-Z_-]{8,12}\..+$"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
+        "accounts.authentication.CsrfSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "malti_site.api_errors.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Malti API",
+    "DESCRIPTION": "Ingest API request telemetry and query rolled-up metrics.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Security: secure cookies and HSTS unless MALTI_SECURE_COOKIES=0 (plain-HTTP
+# local runs). Behind a TLS-terminating proxy, set MALTI_TRUSTED_PROXIES.
+SECURE_COOKIES = env_bool("MALTI_SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("MALTI_SESSION_AGE", 60 * 60 * 12, minimum=60)
+SECURE_HSTS_SECONDS = env_int("MALTI_HSTS_SECONDS", 31536000 if SECURE_COOKIES else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_SSL_REDIRECT = env_bool("MALTI_SSL_REDIRECT", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+TRUSTED_PROXIES = env_list("MALTI_TRUSTED_PROXIES")
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+# The API docs page loads Swagger UI from drf-spectacular's sidecar-free
+# defaults, so it gets its own, looser policy.
+
+# Ingest limits.
+MALTI_INGEST_MAX_RECORDS = env_int("MALTI_INGEST_MAX_RECORDS", 10_000, minimum=1)
+MALTI_INGEST_MAX_BYTES = env_int("MALTI_INGEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+MALTI_INGEST_MAX_FUTURE_SECONDS = env_int("MALTI_INGEST_MAX_FUTURE_SECONDS", 300, minimum=0)
+MALTI_RAW_CHUNK_INTERVAL = env_str("MALTI_RAW_CHUNK_INTERVAL", "1 hour")
+
+# Rate limits (django-ratelimit syntax, e.g. "600/m"); empty turns one off.
+MALTI_RATELIMIT_INGEST = env_str("MALTI_RATELIMIT_INGEST", "1200/m")
+MALTI_RATELIMIT_METRICS = env_str("MALTI_RATELIMIT_METRICS", "300/m")
+MALTI_RATELIMIT_AUTH_TEST = env_str("MALTI_RATELIMIT_AUTH_TEST", "10/m")
+MALTI_RATELIMIT_LOGIN = env_str("MALTI_RATELIMIT_LOGIN", "10/m")
+RATELIMIT_ENABLE = env_bool("MALTI_RATELIMIT_ENABLE", True)
+RATELIMIT_VIEW = "malti_site.api_errors.ratelimited_view"
+
+# Retention defaults per level (PostgreSQL interval syntax); `manage.py
+# retention set` stores overrides in the database.
+MALTI_RETENTION_DEFAULTS = {
+    "raw": env_str("MALTI_RETENTION_RAW", "6 hours"),
+    "1min": env_str("MALTI_RETENTION_1MIN", "7 days"),
+    "5min": env_str("MALTI_RETENTION_5MIN", "90 days"),
+    "1hour": env_str("MALTI_RETENTION_1HOUR", "720 days"),
+    "1day": env_str("MALTI_RETENTION_1DAY", "1825 days"),
+}
+# The worker (manage.py malti_worker) refresh and retention periods, seconds.
+MALTI_REFRESH_EVERY = env_int("MALTI_REFRESH_EVERY", 15, minimum=1)
+MALTI_RETENTION_EVERY = env_int("MALTI_RETENTION_EVERY", 600, minimum=10)
+
+LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
+if LOG_LEVEL not in logging.getLevelNamesMapping():
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level (DEBUG, INFO, WARNING, ERROR)")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+LOGIN_URL = "/admin/login/"

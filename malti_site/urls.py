@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from telemetry import health
+
+urlpatterns = [
+    path("health", health.health, name="health"),
+    path("health/ready", health.ready, name="ready"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("telemetry.api.urls")),
+    # The dashboard's catch-all comes last and never matches api/, admin/ or health.
+    path("", include("dashboard_ui.urls")),
+]

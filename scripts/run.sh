@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Run Malti locally: database, demo data, web server on http://127.0.0.1:8000 and the worker.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+bash scripts/provision-db.sh
+ensure_venv requirements/base.txt
+build_dashboard
+
+# A stable secret for this checkout, kept out of git.
+[ -s "$STATE/secret_key" ] || "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))' > "$STATE/secret_key"
+export MALTI_SECRET_KEY_FILE="$STATE/secret_key"
+export MALTI_ALLOWED_HOSTS="${MALTI_ALLOWED_HOSTS:-127.0.0.1,localhost}"
+export MALTI_SECURE_COOKIES="${MALTI_SECURE_COOKIES:-0}"   # plain HTTP on loopback
+export MALTI_STATIC_ROOT="${MALTI_STATIC_ROOT:-$STATE/static}"
+export DATABASE_URL="${DATABASE_URL:-postgres://malti:malti@127.0.0.1:${MALTI_DB_PORT:-5433}/malti}"
+PORT="${MALTI_PORT:-8000}"
+WORKERS="${MALTI_WEB_WORKERS:-2}"
+REDIS="${MALTI_REDIS_URL:-redis://127.0.0.1:6379/0}"
+if redis_answers "$REDIS"; then
+  export MALTI_REDIS_URL="$REDIS"
+  say "rate limits are shared through Redis at $REDIS"
+else
+  unset MALTI_REDIS_URL
+  WORKERS=1
+  say "Redis is not reachable at $REDIS: serving with one process and per-process rate limits"
+fi
+
+manage() { "$VENV/bin/python" manage.py "$@"; }
+manage migrate --noinput -v 0
+manage collectstatic --noinput -v 0
+manage malti_demo
+
+say "starting the worker (rollup refresh and retention)"
+manage malti_worker &
+WORKER_PID=$!
+trap 'kill "$WORKER_PID" 2>/dev/null || true; wait "$WORKER_PID" 2>/dev/null || true' EXIT INT TERM
+
+say "serving on http://127.0.0.1:$PORT (Ctrl-C stops Malti)"
+"$VENV/bin/gunicorn" malti_site.asgi:application -k uvicorn_worker.UvicornWorker \
+  --workers "$WORKERS" --bind "127.0.0.1:$PORT" --no-control-socket --access-logfile - --graceful-timeout 10

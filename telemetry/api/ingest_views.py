@@ -1,0 +1,83 @@
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import ApiKeyAuthentication
+from accounts.permissions import IsServiceKey
+from malti_site.api_errors import ServiceUnavailable
+from malti_site.ratelimits import ingest_key, rate_for
+from telemetry.api.parsers import IngestJSONParser
+from telemetry.ingest import ForeignServiceRecord, InvalidBatch, ingest_limits, validate_batch
+from telemetry.models import Request, RetentionPolicy
+from telemetry.models.raw import utcnow
+from telemetry.retention_cache import raw_retention
+
+
+class IngestView(APIView):
+    """Store a batch of request records for the key's service: all of them, or none."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsServiceKey]
+    parser_classes = [IngestJSONParser]
+
+    @extend_schema(
+        request=inline_serializer(
+            "IngestBatch",
+            {
+                "requests": serializers.ListField(
+                    child=inline_serializer(
+                        "IngestRecord",
+                        {
+                            "service": serializers.CharField(max_length=500),
+                            "method": serializers.CharField(),
+                            "endpoint": serializers.CharField(max_length=500),
+                            "status": serializers.IntegerField(min_value=100, max_value=599),
+                            "response_time": serializers.IntegerField(min_value=0, max_value=3_600_000),
+                            "consumer": serializers.CharField(allow_blank=True, max_length=500),
+                            "node": serializers.CharField(required=False, allow_null=True, max_length=500),
+                            "context": serializers.CharField(required=False, allow_null=True, max_length=500),
+                            "created_at": serializers.DateTimeField(required=False, allow_null=True),
+                        },
+                    )
+                )
+            },
+        ),
+        parameters=[OpenApiParameter("X-API-Key", str, OpenApiParameter.HEADER, required=True)],
+        responses={
+            200: inline_serializer(
+                "IngestResult",
+                {"message": serializers.CharField(), "count": serializers.IntegerField(), "service": serializers.CharField()},
+            )
+        },
+    )
+    @method_decorator(ratelimit(key=ingest_key, rate=rate_for("MALTI_RATELIMIT_INGEST"), block=True))
+    def post(self, request):
+        service = request.user.service
+        now = utcnow()
+        limits = ingest_limits(
+            now, raw_retention(), settings.MALTI_INGEST_MAX_RECORDS, settings.MALTI_INGEST_MAX_FUTURE_SECONDS
+        )
+        try:
+            rows = validate_batch(request.data, service.name, limits, now)
+        except ForeignServiceRecord as exc:
+            return Response(exc.as_dict(), status=status.HTTP_403_FORBIDDEN)
+        except InvalidBatch as exc:
+            return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        try:
+            count = Request.objects.ingest(rows)
+        except (OperationalError, InterfaceError) as exc:
+            raise ServiceUnavailable() from exc
+        except DatabaseError as exc:
+            # e.g. a NUL byte that slipped past validation: refuse, never 500.
+            return Response({"detail": f"The batch could not be stored: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"message": f"Successfully ingested {count} requests", "count": count, "service": service.name}
+        )
+
+
+__all__ = ["IngestView", "RetentionPolicy"]

@@ -1,0 +1,46 @@
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.db import connection
+from django.db.utils import OperationalError
+
+from telemetry.edition import EXTENSION_SQL, LICENSE_SQL
+
+
+@register(Tags.database)
+def timescaledb_is_available(app_configs, databases=None, **kwargs):
+    """malti.E001/E002: Malti needs TimescaleDB loaded and installed."""
+    if not databases or "default" not in databases:
+        return []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(LICENSE_SQL)
+            license = cursor.fetchone()[0]
+    except OperationalError as exc:
+        return [Error(f"Cannot connect to the database: {exc}", id="malti.E000")]
+    if not license:
+        return [
+            Error(
+                "TimescaleDB is not loaded in this PostgreSQL server.",
+                hint="Add shared_preload_libraries = 'timescaledb' to postgresql.conf and restart it, "
+                "or run scripts/provision-db.sh for a local cluster.",
+                id="malti.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.caches, deploy=False)
+def cache_is_shared(app_configs, **kwargs):
+    """malti.W001: rate limits are per process without Redis."""
+    if settings.REDIS_URL:
+        return []
+    return [
+        Warning(
+            "MALTI_REDIS_URL is not set: rate limits are counted per process.",
+            hint="Fine for a single-process local run; set MALTI_REDIS_URL wherever more than one process serves.",
+            id="malti.W001",
+        )
+    ]
+
+
+__all__ = ["timescaledb_is_available", "cache_is_shared", "EXTENSION_SQL"]

@@ -1,0 +1,154 @@
+"""Validation of ingest batches.
+
+Runs once per record on the hot path, so it is plain Python over the parsed
+JSON (no serializer object per record). Every rejection names the record's
+index and field.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+MAX_STRING_LENGTH = 500
+MAX_RESPONSE_TIME_MS = 3_600_000
+REQUIRED_STRINGS = ("service", "method", "endpoint", "consumer")
+OPTIONAL_STRINGS = ("node", "context")
+KNOWN_FIELDS = frozenset({*REQUIRED_STRINGS, *OPTIONAL_STRINGS, "status", "response_time", "created_at"})
+
+# NUL and the other C0 control characters plus DEL are dropped from strings.
+_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x20), 0x7F])
+
+# Column order of the raw table, as COPY writes it.
+COLUMNS = ("service", "node", "method", "created_at", "endpoint", "context", "status", "response_time", "consumer")
+
+
+class InvalidBatch(Exception):
+    """The batch as a whole is malformed."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def as_dict(self) -> dict:
+        return {"detail": self.message}
+
+
+class InvalidRecord(InvalidBatch):
+    def __init__(self, index: int, field: str | None, message: str):
+        where = f"requests[{index}]" + (f".{field}" if field else "")
+        super().__init__(f"{where}: {message}")
+        self.index = index
+        self.field = field
+
+    def as_dict(self) -> dict:
+        return {"detail": self.message, "index": self.index, "field": self.field}
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_records: int
+    oldest: datetime
+    newest: datetime
+
+
+def _clean_string(value, index: int, field: str, *, optional: bool) -> str | None:
+    if value is None:
+        if optional:
+            return None
+        raise InvalidRecord(index, field, "is required")
+    if not isinstance(value, str):
+        raise InvalidRecord(index, field, f"must be a string, not {type(value).__name__}")
+    value = value.translate(_CONTROL_CHARS).strip()
+    if len(value) > MAX_STRING_LENGTH:
+        raise InvalidRecord(index, field, f"is {len(value)} characters long; the limit is {MAX_STRING_LENGTH}")
+    if optional and value == "":
+        return None
+    return value
+
+
+def _int_field(value, index: int, field: str, low: int, high: int) -> int:
+    # bool is an int subclass: true/false are not status codes.
+    if type(value) is not int:
+        if value is None:
+            raise InvalidRecord(index, field, "is required")
+        raise InvalidRecord(index, field, f"must be an integer, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise InvalidRecord(index, field, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def parse_timestamp(value, index: int, limits: IngestLimits, now: datetime) -> datetime:
+    if value is None or value == "":
+        return now
+    if not isinstance(value, str):
+        raise InvalidRecord(index, "created_at", f"must be an ISO 8601 string, not {type(value).__name__}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidRecord(index, "created_at", f"is not an ISO 8601 timestamp: {value[:40]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # naive timestamps are UTC
+    else:
+        moment = moment.astimezone(UTC)
+    if moment > limits.newest:
+        raise InvalidRecord(index, "created_at", f"is in the future ({value}); clocks may be off")
+    if moment < limits.oldest:
+        raise InvalidRecord(
+            index, "created_at", f"is older than the raw retention window ({value} < {limits.oldest.isoformat()})"
+        )
+    return moment
+
+
+def validate_batch(payload, service_name: str, limits: IngestLimits, now: datetime) -> list[tuple]:
+    """Return the batch's rows in COPY column order, or raise InvalidBatch.
+
+    A record for another service raises ForeignServiceRecord (a 403).
+    """
+    if not isinstance(payload, dict):
+        raise InvalidBatch('The body must be a JSON object like {"requests": [...]}.')
+    records = payload.get("requests")
+    if records is None:
+        raise InvalidBatch('The body has no "requests" list.')
+    if not isinstance(records, list):
+        raise InvalidBatch(f'"requests" must be a list, not {type(records).__name__}.')
+    if not records:
+        raise InvalidBatch('"requests" is empty; send at least one record.')
+    if len(records) > limits.max_records:
+        raise InvalidBatch(f"The batch has {len(records)} records; the limit is {limits.max_records}.")
+
+    clean = _clean_string
+    rows = []
+    append = rows.append
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise InvalidRecord(index, None, f"must be an object, not {type(record).__name__}")
+        service = clean(record.get("service"), index, "service", optional=False)
+        if service != service_name:
+            raise ForeignServiceRecord(index, service, service_name)
+        method = clean(record.get("method"), index, "method", optional=False).upper()
+        if method not in HTTP_METHODS:
+            raise InvalidRecord(index, "method", f"{method[:20]!r} is not an HTTP method")
+        endpoint = clean(record.get("endpoint"), index, "endpoint", optional=False)
+        if not endpoint:
+            raise InvalidRecord(index, "endpoint", "must not be empty")
+        consumer = clean(record.get("consumer"), index, "consumer", optional=False)
+        node = clean(record.get("node"), index, "node", optional=True)
+        context = clean(record.get("context"), index, "context", optional=True)
+        status = _int_field(record.get("status"), index, "status", 100, 599)
+        response_time = _int_field(record.get("response_time"), index, "response_time", 0, MAX_RESPONSE_TIME_MS)
+        created_at = parse_timestamp(record.get("created_at"), index, limits, now)
+        append((service, node, method, created_at, endpoint, context, status, response_time, consumer))
+    return rows
+
+
+class ForeignServiceRecord(InvalidRecord):
+    """A record names a service the key does not belong to."""
+
+    def __init__(self, index: int, service: str, key_service: str):
+        super().__init__(index, "service", f"is {service!r}, but this key may only ingest for {key_service!r}")
+
+
+def ingest_limits(now: datetime, raw_retention: timedelta, max_records: int, max_future_seconds: int) -> IngestLimits:
+    return IngestLimits(
+        max_records=max_records, oldest=now - raw_retention, newest=now + timedelta(seconds=max_future_seconds)
+    )

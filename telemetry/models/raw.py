@@ -1,0 +1,69 @@
+"""The raw `requests` hypertable.
+
+Created by migration 0001 with RunSQL rather than django-timescaledb's
+TimescaleModel: that model always drops the table's primary key and adds an
+`id` column, and COPY into a table without an id is markedly faster (DESIGN.md).
+The model is unmanaged and read-only for the ORM; writes go through
+`Request.objects.ingest()`, which uses binary COPY.
+"""
+
+from datetime import UTC, datetime
+
+from django.db import connection, models, transaction
+
+from telemetry.edition import has_continuous_aggregates
+from telemetry.ingest import COLUMNS
+
+COPY_SQL = f"COPY requests ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+COPY_TYPES = ["text", "text", "text", "timestamptz", "text", "text", "int2", "int4", "text"]
+# Minutes touched by a batch, for the Apache-edition refresher (continuous
+# aggregates track this themselves on the community edition).
+MARK_DIRTY_SQL = "INSERT INTO malti_dirty_minutes (bucket) SELECT unnest(%s::timestamptz[])"
+
+
+def minute_of(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+class RequestManager(models.Manager):
+    def ingest(self, rows: list[tuple]) -> int:
+        """Store rows (COLUMNS order) in one transaction: all of them or none."""
+        with transaction.atomic(), connection.cursor() as cursor:
+            with cursor.copy(COPY_SQL) as copy:
+                copy.set_types(COPY_TYPES)
+                write_row = copy.write_row
+                for row in rows:
+                    write_row(row)
+            if not has_continuous_aggregates():
+                minutes = sorted({minute_of(row[3]) for row in rows})
+                cursor.execute(MARK_DIRTY_SQL, [minutes])
+        return len(rows)
+
+
+class Request(models.Model):
+    """One HTTP request a service served."""
+
+    # Django needs a primary key; the hypertable has none, and this model is
+    # never saved through the ORM, so the time column stands in for it.
+    created_at = models.DateTimeField(primary_key=True)
+    service = models.TextField()
+    node = models.TextField(null=True)
+    method = models.TextField()
+    endpoint = models.TextField()
+    context = models.TextField(null=True)
+    status = models.SmallIntegerField()
+    response_time = models.IntegerField(help_text="milliseconds")
+    consumer = models.TextField()
+
+    objects = RequestManager()
+
+    class Meta:
+        managed = False
+        db_table = "requests"
+
+    def __str__(self):
+        return f"{self.service} {self.method} {self.endpoint} {self.status} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

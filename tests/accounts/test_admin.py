@@ -1,0 +1,53 @@
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from accounts.models import ApiKey, Membership, Service, Tenant
+from telemetry.models import RetentionPolicy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, service, user):
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    client.force_login(admin)
+    ApiKey.issue(service=service)
+    return client
+
+
+@pytest.mark.parametrize("model", [Tenant, Membership, Service, ApiKey, RetentionPolicy, get_user_model()])
+def test_admin_list_and_add_pages_load(admin_client, model):
+    base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+    assert admin_client.get(base).status_code == 200
+    assert admin_client.get(base + "add/").status_code == 200
+    obj = model.objects.first()
+    if obj is not None:
+        assert admin_client.get(f"{base}{obj.pk}/change/").status_code == 200
+
+
+def test_admin_creates_a_key_shows_it_once_and_revokes_it(admin_client, service):
+    response = admin_client.post(
+        "/admin/accounts/apikey/add/",
+        {"kind": "service", "service": service.pk, "name": "prod"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = re.search(r"(malti_s_[A-Za-z0-9_-]+)", response.content.decode())
+    assert shown, "the new key is shown once"
+    key = ApiKey.objects.for_key(shown.group(1))
+    assert key is not None and key.name == "prod" and key.created_by.username == "root"
+    listing = admin_client.get("/admin/accounts/apikey/").content.decode()
+    assert shown.group(1) not in listing
+    admin_client.post(
+        "/admin/accounts/apikey/", {"action": "revoke_keys", "_selected_action": [key.pk]}, follow=True
+    )
+    key.refresh_from_db()
+    assert key.is_revoked and key.revoked_by.username == "root"
+
+
+def test_admin_refuses_a_service_key_without_a_service(admin_client):
+    response = admin_client.post("/admin/accounts/apikey/add/", {"kind": "service", "name": "x"})
+    assert response.status_code == 200
+    assert "needs a service" in response.content.decode()

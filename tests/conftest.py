@@ -1,0 +1,95 @@
+import gzip
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from telemetry import retention_cache
+from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, service_key, user_key
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_without_collectstatic():
+    """Serve static files from the apps (finders) instead of collectstatic's manifest."""
+    from django.conf import settings
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Rate-limit counters and cached retention must not leak between tests."""
+    cache.clear()
+    retention_cache.forget()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory(name="Acme")
+
+
+@pytest.fixture
+def service(tenant):
+    return ServiceFactory(name="checkout", tenant=tenant)
+
+
+@pytest.fixture
+def service_api_key(service):
+    return service_key(service)
+
+
+@pytest.fixture
+def user(tenant):
+    user = UserFactory(username="alice")
+    MembershipFactory(user=user, tenant=tenant)
+    return user
+
+
+@pytest.fixture
+def user_api_key(user):
+    return user_key(user)
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def record(**overrides) -> dict:
+    """One valid record for the `checkout` service."""
+    base = {
+        "service": "checkout",
+        "method": "GET",
+        "endpoint": "/api/orders/{id}",
+        "status": 200,
+        "response_time": 42,
+        "consumer": "web-app",
+        "node": "node-1",
+        "context": "web",
+        "created_at": utc_now().isoformat(),
+    }
+    base.update(overrides)
+    return base
+
+
+def post_batch(api, key, records, *, gzip_body=False, raw_body=None, content_type="application/json", **headers):
+    body = raw_body if raw_body is not None else orjson.dumps({"requests": records})
+    if gzip_body:
+        body = gzip.compress(body)
+        headers["HTTP_CONTENT_ENCODING"] = "gzip"
+    if key is not None:
+        headers["HTTP_X_API_KEY"] = key
+    return api.post("/api/v1/ingest", data=body, content_type=content_type, **headers)

@@ -1,0 +1,258 @@
+import gzip
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from accounts.models import ApiKey
+from tests.conftest import post_batch, record, utc_now
+from tests.factories import ServiceFactory, TenantFactory, service_key
+from tests.telemetry.helpers import raw_count, raw_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_stores_a_batch_and_answers_200_with_the_seed_shape(api, service_api_key):
+    response = post_batch(api, service_api_key, [record(), record(status=500)])
+    assert response.status_code == 200
+    assert response.json() == {"message": "Successfully ingested 2 requests", "count": 2, "service": "checkout"}
+    assert raw_count() == 2
+
+
+def test_it_stores_every_field_as_sent(api, service_api_key):
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    with_time = utc_now().replace(microsecond=0)
+    post_batch(api, service_api_key, [record(method="post", created_at=with_time.isoformat())])
+    assert raw_rows() == [
+        ("checkout", "node-1", "POST", "/api/orders/{id}", "web", 200, 42, "web-app", with_time)
+    ]
+    assert moment.tzinfo is UTC
+
+
+def test_it_accepts_gzip_bodies(api, service_api_key):
+    response = post_batch(api, service_api_key, [record() for _ in range(50)], gzip_body=True)
+    assert response.status_code == 200
+    assert raw_count() == 50
+
+
+@pytest.mark.parametrize("suffix", ["Z", "+00:00", ""])
+def test_it_accepts_the_timestamp_forms_clients_send(api, service_api_key, suffix):
+    moment = (utc_now() - timedelta(minutes=3)).replace(microsecond=0, tzinfo=None)
+    response = post_batch(api, service_api_key, [record(created_at=moment.isoformat() + suffix)])
+    assert response.status_code == 200
+    assert raw_rows("created_at") == [(moment.replace(tzinfo=UTC),)]
+
+
+def test_it_converts_offsets_to_utc(api, service_api_key):
+    moment = utc_now().replace(microsecond=0)
+    local = moment.astimezone(__import__("datetime").timezone(timedelta(hours=2)))
+    post_batch(api, service_api_key, [record(created_at=local.isoformat())])
+    assert raw_rows("created_at") == [(moment,)]
+
+
+def test_a_missing_timestamp_means_now(api, service_api_key):
+    before = utc_now()
+    rec = record()
+    del rec["created_at"]
+    assert post_batch(api, service_api_key, [rec]).status_code == 200
+    (stored,) = raw_rows("created_at")[0]
+    assert before <= stored <= utc_now()
+
+
+def test_the_java_clients_empty_strings_are_accepted(api, service_api_key):
+    response = post_batch(api, service_api_key, [record(consumer="", context="", node="")])
+    assert response.status_code == 200
+    assert raw_rows("consumer, context, node") == [("", None, None)]
+
+
+def test_null_optional_fields_are_stored_as_null(api, service_api_key):
+    assert post_batch(api, service_api_key, [record(context=None, node=None)]).status_code == 200
+    assert raw_rows("context, node") == [(None, None)]
+
+
+def test_control_characters_and_nul_are_stripped(api, service_api_key):
+    response = post_batch(api, service_api_key, [record(endpoint="/a\x00b\x07c\x7f", consumer=" web\n")])
+    assert response.status_code == 200
+    assert raw_rows("endpoint, consumer") == [("/abc", "web")]
+
+
+def test_python_clients_exact_payload_is_accepted(api, service_api_key):
+    # What malti-telemetry's batch sender posts.
+    payload = {
+        "requests": [
+            {
+                "service": "checkout",
+                "node": "pod-7f9c",
+                "method": "GET",
+                "endpoint": "/items/{item_id}",
+                "status": 200,
+                "response_time": 12,
+                "consumer": "anonymous",
+                "context": None,
+                "created_at": "2026-11-28T07:00:00.123456+00:00",
+            }
+        ]
+    }
+    payload["requests"][0]["created_at"] = (utc_now() - timedelta(seconds=5)).isoformat()
+    response = post_batch(api, service_api_key, None, raw_body=orjson.dumps(payload))
+    assert response.status_code == 200
+
+
+def test_one_bad_record_in_a_thousand_stores_nothing(api, service_api_key):
+    records = [record() for _ in range(1000)]
+    records[617]["status"] = "200"
+    response = post_batch(api, service_api_key, records)
+    assert response.status_code == 400
+    assert response.json()["index"] == 617
+    assert response.json()["field"] == "status"
+    assert raw_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "fragment"),
+    [
+        ({"status": 99}, "status", "between 100 and 599"),
+        ({"status": 600}, "status", "between 100 and 599"),
+        ({"status": True}, "status", "integer"),
+        ({"status": 200.5}, "status", "integer"),
+        ({"response_time": -1}, "response_time", "between 0 and 3600000"),
+        ({"response_time": 3_600_001}, "response_time", "between 0 and 3600000"),
+        ({"response_time": None}, "response_time", "required"),
+        ({"method": "FETCH"}, "method", "not an HTTP method"),
+        ({"method": 5}, "method", "string"),
+        ({"endpoint": ""}, "endpoint", "empty"),
+        ({"endpoint": "x" * 501}, "endpoint", "limit is 500"),
+        ({"consumer": None}, "consumer", "required"),
+        ({"node": ["a"]}, "node", "string"),
+        ({"created_at": "yesterday"}, "created_at", "ISO 8601"),
+        ({"created_at": 1700000000}, "created_at", "ISO 8601"),
+        ({"created_at": "2999-01-01T00:00:00Z"}, "created_at", "future"),
+        ({"created_at": "2001-01-01T00:00:00Z"}, "created_at", "retention"),
+    ],
+)
+def test_it_rejects_an_invalid_record_saying_where_and_why(api, service_api_key, change, field, fragment):
+    response = post_batch(api, service_api_key, [record(), record(**change)])
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["index"], body["field"]) == (1, field)
+    assert fragment in body["detail"]
+    assert raw_count() == 0
+
+
+def test_a_missing_required_field_is_named(api, service_api_key):
+    rec = record()
+    del rec["endpoint"]
+    response = post_batch(api, service_api_key, [rec])
+    assert response.status_code == 400
+    assert response.json()["field"] == "endpoint"
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[]", "JSON object"),
+        (b'{"records": []}', 'no "requests"'),
+        (b'{"requests": {}}', "must be a list"),
+        (b'{"requests": []}', "empty"),
+        (b'{"requests": [1]}', "must be an object"),
+    ],
+)
+def test_it_rejects_a_malformed_batch(api, service_api_key, body, fragment):
+    response = post_batch(api, service_api_key, None, raw_body=body)
+    assert response.status_code == 400
+    assert fragment in response.json()["detail"]
+
+
+def test_it_rejects_more_records_than_the_limit(api, service_api_key, settings):
+    settings.MALTI_INGEST_MAX_RECORDS = 10
+    response = post_batch(api, service_api_key, [record() for _ in range(11)])
+    assert response.status_code == 400
+    assert "limit is 10" in response.json()["detail"]
+
+
+def test_a_body_over_the_limit_is_413(api, service_api_key, settings):
+    settings.MALTI_INGEST_MAX_BYTES = 2048
+    response = post_batch(api, service_api_key, [record() for _ in range(50)])
+    assert response.status_code == 413
+    assert raw_count() == 0
+
+
+def test_a_gzip_bomb_is_cut_off_at_the_limit(api, service_api_key, settings):
+    settings.MALTI_INGEST_MAX_BYTES = 1024 * 1024
+    bomb = gzip.compress(b'{"requests": [' + b" " * (200 * 1024 * 1024) + b"]}")
+    assert len(bomb) < settings.MALTI_INGEST_MAX_BYTES
+    response = post_batch(api, service_api_key, None, raw_body=bomb, HTTP_CONTENT_ENCODING="gzip")
+    assert response.status_code == 413
+    assert "decompressed" in response.json()["detail"]
+
+
+def test_a_corrupt_gzip_body_is_400(api, service_api_key):
+    response = post_batch(api, service_api_key, None, raw_body=b"\x1f\x8bnot gzip", HTTP_CONTENT_ENCODING="gzip")
+    assert response.status_code == 400
+
+
+def test_a_wrong_content_type_is_415(api, service_api_key):
+    response = post_batch(api, service_api_key, [record()], content_type="text/plain")
+    assert response.status_code == 415
+
+
+def test_a_missing_key_is_401(api, service):
+    response = post_batch(api, None, [record()])
+    assert response.status_code == 401
+    assert "detail" in response.json()
+
+
+def test_an_unknown_key_is_401(api, service):
+    assert post_batch(api, "malti_s_nope", [record()]).status_code == 401
+
+
+def test_a_revoked_key_is_401(api, service):
+    key, raw = ApiKey.issue(service=service)
+    key.revoke()
+    response = post_batch(api, raw, [record()])
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_an_expired_key_is_401(api, service):
+    _, raw = ApiKey.issue(service=service, expires_at=utc_now() - timedelta(seconds=1))
+    response = post_batch(api, raw, [record()])
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+def test_an_inactive_service_cannot_ingest(api, service, service_api_key):
+    service.is_active = False
+    service.save()
+    assert post_batch(api, service_api_key, [record()]).status_code == 401
+
+
+def test_a_user_key_cannot_ingest(api, service, user_api_key):
+    response = post_batch(api, user_api_key, [record()])
+    assert response.status_code == 403
+    assert raw_count() == 0
+
+
+def test_a_service_key_cannot_ingest_for_another_service(api, service_api_key):
+    ServiceFactory(name="billing", tenant=TenantFactory(name="Other"))
+    response = post_batch(api, service_api_key, [record(), record(service="billing")])
+    assert response.status_code == 403
+    assert response.json()["index"] == 1
+    assert raw_count() == 0
+
+
+def test_the_next_good_request_succeeds_after_a_rejection(api, service_api_key):
+    assert post_batch(api, service_api_key, [record(status=1)]).status_code == 400
+    assert post_batch(api, service_api_key, [record()]).status_code == 200
+    assert raw_count() == 1
+
+
+def test_use_is_recorded_at_most_once_a_minute(api, service, service_api_key):
+    post_batch(api, service_api_key, [record()])
+    key = ApiKey.objects.get(service=service)
+    first = key.last_used
+    assert first is not None
+    post_batch(api, service_api_key, [record()])
+    key.refresh_from_db()
+    assert key.last_used == first
