@@ -1,0 +1,102 @@
+import Box from '@mui/material/Box';
+import Stack from '@mui/material/Stack';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableContainer from '@mui/material/TableContainer';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import Typography from '@mui/material/Typography';
+import { formatCount, formatDuration, formatPercent } from '../lib/format.js';
+import { SERIES } from '../theme.js';
+import Panel from './Panel.jsx';
+import StackedBar from './StackedBar.jsx';
+
+function Legend() {
+  return (
+    <Stack direction="row" spacing={1.5}>
+      {[
+        ['Success', SERIES.success],
+        ['Errors', SERIES.error],
+      ].map(([label, color]) => (
+        <Stack key={label} direction="row" spacing={0.5} sx={{ alignItems: 'center' }}>
+          <Box sx={{ width: 10, height: 10, borderRadius: 0.5, bgcolor: color }} />
+          <Typography variant="caption">{label}</Typography>
+        </Stack>
+      ))}
+    </Stack>
+  );
+}
+
+export default function ConsumersPanel({ consumers, selected, onSelect }) {
+  const rows = [...(consumers ?? [])].sort((a, b) => (b.count ?? 0) - (a.count ?? 0));
+  const max = Math.max(1, ...rows.map((r) => r.count ?? 0));
+  return (
+    <Panel
+      title="Consumers"
+      subtitle="Who calls your APIs, and how often it fails"
+      testId="panel-consumers"
+      action={<Legend />}
+    >
+      {rows.length === 0 ? (
+        <Typography variant="body2" color="text.secondary">
+          No consumers in this range.
+        </Typography>
+      ) : (
+        <TableContainer sx={{ maxHeight: 420, overflow: 'auto' }}>
+          <Table size="small" stickyHeader aria-label="Consumers">
+            <TableHead>
+              <TableRow>
+                <TableCell>Consumer</TableCell>
+                <TableCell align="right">Requests</TableCell>
+                <TableCell align="right">Errors</TableCell>
+                <TableCell align="right" sx={{ display: { xs: 'none', sm: 'table-cell' } }}>
+                  Avg
+                </TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {rows.map((row) => {
+                const errorRate = row.count ? (100 * (row.error_count ?? 0)) / row.count : null;
+                return (
+                  <TableRow
+                    key={row.consumer}
+                    hover
+                    selected={selected === row.consumer}
+                    data-testid="consumer-row"
+                    onClick={() => onSelect(selected === row.consumer ? '' : row.consumer)}
+                    sx={{ cursor: 'pointer' }}
+                  >
+                    <TableCell sx={{ maxWidth: 260 }}>
+                      <Typography variant="body2" data-testid="consumer-name" sx={{ wordBreak: 'break-all', mb: 0.5 }}>
+                        {row.consumer}
+                      </Typography>
+                      <StackedBar
+                        scale={(row.count ?? 0) / max}
+                        label={`${formatCount(row.success_count)} successful, ${formatCount(row.error_count)} failed`}
+                        segments={[
+                          { key: 'ok', label: 'Success', value: row.success_count ?? 0, color: SERIES.success },
+                          { key: 'err', label: 'Errors', value: row.error_count ?? 0, color: SERIES.error },
+                        ]}
+                      />
+                    </TableCell>
+                    <TableCell align="right">{formatCount(row.count)}</TableCell>
+                    <TableCell align="right">
+                      {formatCount(row.error_count)}
+                      <Typography variant="caption" color="text.secondary" component="div">
+                        {formatPercent(errorRate)}
+                      </Typography>
+                    </TableCell>
+                    <TableCell align="right" sx={{ display: { xs: 'none', sm: 'table-cell' } }}>
+                      {formatDuration(row.avg_response_time)}
+                    </TableCell>
+                  </TableRow>
+                );
+              })}
+            </TableBody>
+          </Table>
+        </TableContainer>
+      )}
+    </Panel>
+  );
+}

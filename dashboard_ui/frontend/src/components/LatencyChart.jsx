@@ -1,0 +1,189 @@
+// Loaded lazily: Recharts is the biggest dependency and the login page needs none of it.
+import Box from '@mui/material/Box';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import Paper from '@mui/material/Paper';
+import Switch from '@mui/material/Switch';
+import Typography from '@mui/material/Typography';
+import { useTheme } from '@mui/material/styles';
+import { useMemo, useState } from 'react';
+import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatCompact, formatCount, formatDuration } from '../lib/format.js';
+import { SERIES } from '../theme.js';
+import Panel from './Panel.jsx';
+
+const LINES = [
+  { key: 'max_response_time', name: 'max', color: SERIES.max, dash: '4 3' },
+  { key: 'p99_response_time', name: 'p99', color: SERIES.p99 },
+  { key: 'p95_response_time', name: 'p95', color: SERIES.p95 },
+  { key: 'p50_response_time', name: 'p50', color: SERIES.p50 },
+  { key: 'avg_response_time', name: 'avg', color: SERIES.avg, width: 2.5 },
+  { key: 'min_response_time', name: 'min', color: SERIES.min, dash: '4 3' },
+];
+
+const HOUR = 3_600_000;
+
+function tickFormatter(spanMs) {
+  const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
+  const dayTime = new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+  const day = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short' });
+  const fmt = spanMs <= 26 * HOUR ? time : spanMs <= 8 * 24 * HOUR ? dayTime : day;
+  return (ms) => fmt.format(new Date(ms));
+}
+
+const fullTime = new Intl.DateTimeFormat('en-GB', {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
+
+function ChartTooltip({ active, payload }) {
+  if (!active || !payload?.length) return null;
+  const row = payload[0].payload.raw;
+  return (
+    <Paper variant="outlined" sx={{ p: 1, fontSize: 12, minWidth: 160 }}>
+      <Typography variant="caption" sx={{ fontWeight: 600 }} component="div">
+        {fullTime.format(new Date(row.timestamp))}
+      </Typography>
+      <div>
+        {formatCount(row.count)} requests, {formatCount(row.error_count)} errors
+      </div>
+      {LINES.map((line) => (
+        <Box key={line.key} sx={{ display: 'flex', justifyContent: 'space-between', gap: 2 }}>
+          <Box component="span" sx={{ color: line.color }}>
+            {line.name}
+          </Box>
+          <span>{formatDuration(row[line.key])}</span>
+        </Box>
+      ))}
+    </Paper>
+  );
+}
+
+export default function LatencyChart({ timeSeries, logScale, onLogScaleChange }) {
+  const theme = useTheme();
+  const [hidden, setHidden] = useState(() => new Set());
+
+  const rows = useMemo(
+    () =>
+      (timeSeries ?? []).map((bucket) => {
+        const row = { t: Date.parse(bucket.timestamp), count: bucket.count, raw: bucket };
+        for (const { key } of LINES) {
+          const value = bucket[key];
+          // A log axis cannot place 0 ms; leave such points out rather than invent a value.
+          row[key] = value == null || (logScale && value <= 0) ? null : value;
+        }
+        return row;
+      }),
+    [timeSeries, logScale],
+  );
+  const spanMs = rows.length > 1 ? rows[rows.length - 1].t - rows[0].t : HOUR;
+  const formatTick = useMemo(() => tickFormatter(spanMs), [spanMs]);
+  const axisColor = theme.palette.text.secondary;
+
+  const toggle = (entry) => {
+    const key = entry.dataKey;
+    setHidden((previous) => {
+      const next = new Set(previous);
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
+      return next;
+    });
+  };
+
+  return (
+    <Panel
+      title="Latency over time"
+      subtitle="Response time percentiles (lines) and requests per bucket (bars)"
+      testId="panel-latency"
+      action={
+        <FormControlLabel
+          control={
+            <Switch
+              size="small"
+              checked={logScale}
+              onChange={(event) => onLogScaleChange(event.target.checked)}
+              slotProps={{ input: { 'data-testid': 'log-scale' } }}
+            />
+          }
+          label="Log scale"
+        />
+      }
+    >
+      <Box sx={{ height: { xs: 260, sm: 320 }, minWidth: 0 }} data-testid="latency-chart">
+        <ResponsiveContainer width="100%" height="100%">
+          <ComposedChart data={rows} margin={{ top: 4, right: 4, bottom: 0, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke={theme.palette.divider} vertical={false} />
+            <XAxis
+              dataKey="t"
+              tickFormatter={formatTick}
+              minTickGap={40}
+              tick={{ fill: axisColor, fontSize: 11 }}
+              stroke={theme.palette.divider}
+            />
+            <YAxis
+              yAxisId="latency"
+              scale={logScale ? 'log' : 'linear'}
+              domain={logScale ? ['auto', 'auto'] : [0, 'auto']}
+              allowDataOverflow={logScale}
+              tickFormatter={(v) => formatDuration(v).replace(' ', '')}
+              tick={{ fill: axisColor, fontSize: 11 }}
+              width={56}
+              stroke={theme.palette.divider}
+            />
+            <YAxis
+              yAxisId="count"
+              orientation="right"
+              tickFormatter={formatCompact}
+              tick={{ fill: axisColor, fontSize: 11 }}
+              width={40}
+              stroke={theme.palette.divider}
+            />
+            <Tooltip content={<ChartTooltip />} />
+            <Legend
+              onClick={toggle}
+              wrapperStyle={{ fontSize: 12, cursor: 'pointer' }}
+              formatter={(value, entry) => (
+                <span style={{ color: hidden.has(entry.dataKey) ? theme.palette.text.disabled : axisColor }}>
+                  {value}
+                </span>
+              )}
+            />
+            <Bar
+              yAxisId="count"
+              dataKey="count"
+              name="requests"
+              fill={SERIES.count}
+              fillOpacity={0.35}
+              hide={hidden.has('count')}
+              isAnimationActive={false}
+            />
+            {LINES.map((line) => (
+              <Line
+                key={line.key}
+                yAxisId="latency"
+                type="monotone"
+                dataKey={line.key}
+                name={line.name}
+                stroke={line.color}
+                strokeWidth={line.width ?? 1.5}
+                strokeDasharray={line.dash}
+                dot={false}
+                connectNulls={false}
+                hide={hidden.has(line.key)}
+                isAnimationActive={false}
+              />
+            ))}
+          </ComposedChart>
+        </ResponsiveContainer>
+      </Box>
+    </Panel>
+  );
+}

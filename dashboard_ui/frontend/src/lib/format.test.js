@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { formatClock, formatCompact, formatCount, formatDecimal, formatDuration, formatPercent } from './format.js';
+
+describe('formatCount', () => {
+  it('groups thousands with commas', () => {
+    expect(formatCount(0)).toBe('0');
+    expect(formatCount(999)).toBe('999');
+    expect(formatCount(1234)).toBe('1,234');
+    expect(formatCount(1234567)).toBe('1,234,567');
+  });
+  it('rounds to a whole number', () => {
+    expect(formatCount(1234.6)).toBe('1,235');
+  });
+  it('shows a dash for missing values rather than a zero that looks like data', () => {
+    expect(formatCount(null)).toBe('–');
+    expect(formatCount(undefined)).toBe('–');
+    expect(formatCount(Number.NaN)).toBe('–');
+  });
+});
+
+describe('formatDecimal and formatPercent', () => {
+  it('keeps fewer decimals as numbers grow', () => {
+    expect(formatDecimal(4.1234)).toBe('4.12');
+    expect(formatDecimal(41.26)).toBe('41.3');
+    expect(formatDecimal(1234.5)).toBe('1,235');
+    expect(formatDecimal(4)).toBe('4');
+  });
+  it('appends a percent sign to values already in percent', () => {
+    expect(formatPercent(4.05)).toBe('4.05%');
+    expect(formatPercent(0)).toBe('0%');
+    expect(formatPercent(100)).toBe('100%');
+    expect(formatPercent(null)).toBe('–');
+  });
+});
+
+describe('formatDuration', () => {
+  it('shows milliseconds below a second', () => {
+    expect(formatDuration(0)).toBe('0 ms');
+    expect(formatDuration(0.4)).toBe('0.4 ms');
+    expect(formatDuration(41.25)).toBe('41.3 ms');
+    expect(formatDuration(35)).toBe('35 ms');
+    expect(formatDuration(220.4)).toBe('220 ms');
+  });
+  it('switches to seconds, then minutes', () => {
+    expect(formatDuration(1000)).toBe('1 s');
+    expect(formatDuration(1250)).toBe('1.25 s');
+    expect(formatDuration(12_500)).toBe('12.5 s');
+    expect(formatDuration(60_000)).toBe('1 min');
+    expect(formatDuration(125_000)).toBe('2 min 5 s');
+    expect(formatDuration(3_725_000)).toBe('1 h 2 min');
+  });
+  it('shows a dash for null latencies of empty buckets', () => {
+    expect(formatDuration(null)).toBe('–');
+  });
+});
+
+describe('formatCompact', () => {
+  it('abbreviates large axis values', () => {
+    expect(formatCompact(950)).toBe('950');
+    expect(formatCompact(1200)).toBe('1.2k');
+    expect(formatCompact(3_400_000)).toBe('3.4M');
+    expect(formatCompact(2.5)).toBe('2.5');
+    expect(formatCompact(null)).toBe('');
+  });
+});
+
+describe('formatClock', () => {
+  it('pads hours, minutes and seconds', () => {
+    expect(formatClock(new Date(2026, 10, 28, 7, 3, 9))).toBe('07:03:09');
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { defaultState, filterParams, parseUrlState, serializeUrlState } from './urlState.js';
+
+describe('parseUrlState', () => {
+  it('gives the default view for an empty query string', () => {
+    expect(parseUrlState('')).toEqual(defaultState());
+    expect(defaultState()).toMatchObject({
+      range: '24h',
+      log: false,
+      theme: null,
+      sort: { field: 'count', desc: true },
+    });
+  });
+
+  it('reads every part of the view', () => {
+    const state = parseUrlState(
+      '?range=7d&service=checkout&node=node-1&endpoint=%2Fapi%2Forders%2F%7Bid%7D&method=GET' +
+        '&consumer=web-app&context=web&log=1&sort=-error_rate&theme=dark',
+    );
+    expect(state).toEqual({
+      range: '7d',
+      start: null,
+      end: null,
+      filters: {
+        service: 'checkout',
+        node: 'node-1',
+        endpoint: '/api/orders/{id}',
+        method: 'GET',
+        consumer: 'web-app',
+        context: 'web',
+      },
+      log: true,
+      sort: { field: 'error_rate', desc: true },
+      theme: 'dark',
+    });
+  });
+
+  it('normalises custom bounds to UTC', () => {
+    const state = parseUrlState('range=custom&start=2026-11-01T01:00:00%2B01:00&end=2026-11-02T00:00:00.000Z');
+    expect(state).toMatchObject({ range: 'custom', start: '2026-11-01T00:00:00Z', end: '2026-11-02T00:00:00Z' });
+  });
+
+  it('falls back to defaults for unknown or broken values', () => {
+    expect(parseUrlState('range=2w').range).toBe('24h');
+    expect(parseUrlState('range=custom&start=2026-11-02T00:00:00Z').range).toBe('24h');
+    expect(parseUrlState('range=custom&start=2026-11-02T00:00:00Z&end=2026-11-01T00:00:00Z').range).toBe('24h');
+    expect(parseUrlState('range=custom&start=yesterday&end=today').range).toBe('24h');
+    expect(parseUrlState('sort=password').sort).toEqual({ field: 'count', desc: true });
+    expect(parseUrlState('theme=purple').theme).toBeNull();
+    expect(parseUrlState('log=yes').log).toBe(false);
+  });
+
+  it('keeps strange filter values as plain strings', () => {
+    const name = '<img src=x onerror=alert(1)>';
+    const state = parseUrlState(`endpoint=${encodeURIComponent(name)}`);
+    expect(state.filters.endpoint).toBe(name);
+  });
+});
+
+describe('serializeUrlState', () => {
+  it('leaves the defaults out so the plain URL stays plain', () => {
+    expect(serializeUrlState(defaultState())).toBe('');
+  });
+
+  it('writes custom bounds only for a custom range', () => {
+    const state = { ...defaultState(), range: '6h', start: '2026-11-01T00:00:00Z', end: '2026-11-02T00:00:00Z' };
+    expect(serializeUrlState(state)).toBe('range=6h');
+  });
+
+  it('writes ascending sorts without a minus sign', () => {
+    expect(serializeUrlState({ ...defaultState(), sort: { field: 'endpoint', desc: false } })).toBe('sort=endpoint');
+  });
+
+  it('round-trips every state through the URL', () => {
+    const states = [
+      defaultState(),
+      { ...defaultState(), range: '1h' },
+      { ...defaultState(), range: '1y', log: true, theme: 'light' },
+      {
+        ...defaultState(),
+        range: 'custom',
+        start: '2026-11-01T00:00:00Z',
+        end: '2026-11-02T12:30:00Z',
+        filters: {
+          service: 'checkout & co',
+          node: 'node 1',
+          endpoint: '/api/orders/{id}?x=1#y',
+          method: 'DELETE',
+          consumer: 'web-app',
+          context: 'ünïcødé',
+        },
+        sort: { field: 'p95_response_time', desc: false },
+      },
+    ];
+    for (const state of states) {
+      const query = serializeUrlState(state);
+      expect(parseUrlState(query)).toEqual(state);
+      expect(serializeUrlState(parseUrlState(`?${query}`))).toBe(query);
+    }
+  });
+});
+
+describe('filterParams', () => {
+  it('sends only the filters that are set', () => {
+    expect(filterParams({ service: 'checkout', node: '', endpoint: '/x' })).toEqual({
+      service: 'checkout',
+      endpoint: '/x',
+    });
+  });
+});
