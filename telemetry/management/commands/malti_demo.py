@@ -28,7 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--rate", type=float, default=5.0, help="Mean requests per second (default 5).")
         parser.add_argument("--no-traffic", action="store_true", help="Only accounts and keys.")
 
-    def handle(self, *args, hours, rate, no_traffic, **options):
+    def handle(self, *args, hours, rate, no_traffic, verbosity=1, **options):
+        self.verbosity = verbosity
         with transaction.atomic():
             logins = self._accounts()
         lines = [

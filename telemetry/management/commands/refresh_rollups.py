@@ -1,0 +1,40 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_datetime
+
+from telemetry.edition import has_continuous_aggregates
+from telemetry.rollups import refresher
+from telemetry.rollups.continuous import refresh_continuous_aggregates
+
+
+class Command(BaseCommand):
+    help = (
+        "Bring the rollups up to date now. With --start/--end, recompute that range from raw rows "
+        "(e.g. after importing old data). The worker does this on its own every few seconds."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--start", help="ISO 8601 start of a range to recompute from raw rows.")
+        parser.add_argument("--end", help="ISO 8601 end of that range (default: now).")
+
+    def handle(self, *args, start=None, end=None, verbosity=1, **options):
+        window = None
+        if start:
+            begin = parse_datetime(start)
+            finish = parse_datetime(end) if end else None
+            if begin is None or (end and finish is None):
+                raise CommandError("--start and --end take ISO 8601 timestamps, e.g. 2026-11-28T06:00:00Z")
+            from telemetry.models.raw import utcnow
+
+            finish = finish or utcnow()
+            if begin >= finish:
+                raise CommandError("--start must be before --end")
+            window = (begin, finish)
+        if has_continuous_aggregates():
+            refreshed = refresh_continuous_aggregates(window)
+            message = f"Refreshed {refreshed} continuous aggregates."
+        else:
+            if window:
+                refresher.mark_dirty(*window)
+            message = str(refresher.refresh()).capitalize() + "."
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS(message))

@@ -1,0 +1,108 @@
+"""DDL for the rollups, for both TimescaleDB editions.
+
+Community edition: continuous aggregates (1-minute levels on the raw table,
+coarser levels on the level below), real-time aggregation on, refresh
+policies. Apache edition (no continuous aggregates): hypertables with the same
+names and columns, filled by Malti's refresher (telemetry/rollups/refresher.py).
+"""
+
+from telemetry.rollups.catalog import LEVELS, column_definitions, relations, select_sql
+
+# Element-wise sum of histograms. plpgsql changes the state array in place,
+# which merges tens of thousands of rows in milliseconds.
+CREATE_HIST_MERGE = """
+CREATE OR REPLACE FUNCTION malti_hist_add(state bigint[], h integer[]) RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  IF h IS NULL THEN RETURN state; END IF;
+  IF state IS NULL THEN RETURN h::bigint[]; END IF;
+  FOR i IN 1 .. array_length(h, 1) LOOP
+    state[i] := state[i] + h[i];
+  END LOOP;
+  RETURN state;
+END $$;
+
+CREATE OR REPLACE FUNCTION malti_hist_combine(a bigint[], b bigint[]) RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  IF a IS NULL THEN RETURN b; END IF;
+  IF b IS NULL THEN RETURN a; END IF;
+  FOR i IN 1 .. array_length(b, 1) LOOP
+    a[i] := a[i] + b[i];
+  END LOOP;
+  RETURN a;
+END $$;
+
+CREATE OR REPLACE AGGREGATE malti_hist_merge(integer[]) (
+  SFUNC = malti_hist_add, STYPE = bigint[], COMBINEFUNC = malti_hist_combine, PARALLEL = SAFE
+);
+"""
+DROP_HIST_MERGE = """
+DROP AGGREGATE IF EXISTS malti_hist_merge(integer[]);
+DROP FUNCTION IF EXISTS malti_hist_combine(bigint[], bigint[]);
+DROP FUNCTION IF EXISTS malti_hist_add(bigint[], integer[]);
+"""
+
+# Watermarks of the Apache-edition refresher: level L holds every complete
+# bucket before its watermark; newer data is read from finer levels and raw.
+CREATE_REFRESH_STATE = """
+CREATE TABLE IF NOT EXISTS malti_refresh_state (
+    level TEXT PRIMARY KEY,
+    watermark TIMESTAMPTZ NOT NULL DEFAULT 'epoch'
+);
+CREATE TABLE IF NOT EXISTS malti_dirty_buckets (level TEXT NOT NULL, bucket TIMESTAMPTZ NOT NULL);
+CREATE INDEX IF NOT EXISTS malti_dirty_buckets_level_bucket ON malti_dirty_buckets (level, bucket);
+"""
+DROP_REFRESH_STATE = "DROP TABLE IF EXISTS malti_refresh_state; DROP TABLE IF EXISTS malti_dirty_buckets;"
+
+# Continuous-aggregate refresh windows (start_offset, end_offset, schedule).
+# Late records are accepted only within raw retention (6 hours by default),
+# so each level re-reads a little more than that; the 1-minute window must
+# stay inside raw retention (`retention set` enforces it).
+REFRESH_POLICY = {
+    "1min": ("6 hours", "1 minute", "1 minute"),
+    "5min": ("12 hours", "5 minutes", "5 minutes"),
+    "1hour": ("2 days", "1 hour", "30 minutes"),
+    "1day": ("4 days", "1 day", "1 hour"),
+}
+
+
+def apache_statements() -> list[str]:
+    statements = []
+    for level, materialisation in relations():
+        name = materialisation.relation(level)
+        statements.append(f"CREATE TABLE IF NOT EXISTS {name} ({column_definitions(materialisation)})")
+        statements.append(
+            f"SELECT create_hypertable('{name}', 'bucket', chunk_time_interval => INTERVAL '{level.chunk}', "
+            "if_not_exists => true)"
+        )
+        statements.append(f"CREATE INDEX IF NOT EXISTS {name}_service_bucket ON {name} (service, bucket DESC)")
+    statements.append(
+        "INSERT INTO malti_refresh_state (level) VALUES "
+        + ", ".join(f"('{level.name}')" for level in LEVELS)
+        + " ON CONFLICT DO NOTHING"
+    )
+    return statements
+
+
+def community_statements() -> list[str]:
+    statements = []
+    for level, materialisation in relations():
+        name = materialisation.relation(level)
+        start, end, every = REFRESH_POLICY[level.name]
+        statements.append(
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name} WITH (timescaledb.continuous, "
+            f"timescaledb.materialized_only = false) AS {select_sql(level, materialisation)} WITH NO DATA"
+        )
+        statements.append(f"CREATE INDEX IF NOT EXISTS {name}_service_bucket ON {name} (service, bucket DESC)")
+        statements.append(
+            f"SELECT add_continuous_aggregate_policy('{name}', start_offset => INTERVAL '{start}', "
+            f"end_offset => INTERVAL '{end}', schedule_interval => INTERVAL '{every}', if_not_exists => true)"
+        )
+    return statements
+
+
+def drop_statements(community: bool) -> list[str]:
+    kind = "MATERIALIZED VIEW" if community else "TABLE"
+    # Coarse levels first: continuous aggregates depend on the level below.
+    return [f"DROP {kind} IF EXISTS {m.relation(level)} CASCADE" for level, m in reversed(list(relations()))]

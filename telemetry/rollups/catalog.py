@@ -1,0 +1,108 @@
+"""The rollup relations: four time levels × five materialisations.
+
+Every relation has the same columns: bucket, its dimensions, request_count,
+response_time_sum, response_time_min, response_time_max, latency_histogram.
+`requests_<level>` is keyed by every dimension (the seed's rollups). Narrower
+materialisations keep far fewer rows when consumers and endpoints are many;
+the query layer reads the smallest one that holds every dimension a query
+filters or groups by.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from telemetry.rollups.histogram import HISTOGRAM_SQL
+
+ALL_DIMENSIONS = ("service", "node", "method", "endpoint", "consumer", "context", "status")
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    width: timedelta
+    interval: str  # PostgreSQL interval literal
+    chunk: str  # chunk interval of its hypertable
+
+
+@dataclass(frozen=True)
+class Materialisation:
+    name: str  # "" for the full one
+    dimensions: tuple[str, ...]
+
+    def relation(self, level: Level) -> str:
+        return f"requests_{self.name}_{level.name}" if self.name else f"requests_{level.name}"
+
+    def covers(self, dimensions) -> bool:
+        return set(dimensions) <= set(self.dimensions)
+
+
+LEVELS = (
+    Level("1min", timedelta(minutes=1), "1 minute", "1 day"),
+    Level("5min", timedelta(minutes=5), "5 minutes", "7 days"),
+    Level("1hour", timedelta(hours=1), "1 hour", "30 days"),
+    Level("1day", timedelta(days=1), "1 day", "365 days"),
+)
+LEVEL_BY_NAME = {level.name: level for level in LEVELS}
+
+# Smallest first: the query layer takes the first that covers a query.
+MATERIALISATIONS = (
+    Materialisation("svc", ("service", "status")),
+    Materialisation("node", ("service", "node", "context", "status")),
+    Materialisation("endpoint", ("service", "method", "endpoint", "status")),
+    Materialisation("consumer", ("service", "consumer", "status")),
+    Materialisation("", ALL_DIMENSIONS),
+)
+FULL = MATERIALISATIONS[-1]
+
+MEASURES = ("request_count", "response_time_sum", "response_time_min", "response_time_max", "latency_histogram")
+
+
+def relations():
+    for level in LEVELS:
+        for materialisation in MATERIALISATIONS:
+            yield level, materialisation
+
+
+def finer(level: Level) -> Level | None:
+    index = LEVELS.index(level)
+    return LEVELS[index - 1] if index else None
+
+
+def source_of(level: Level, materialisation: Materialisation) -> str:
+    """Where a relation is computed from: raw for 1-minute levels, else the level below."""
+    below = finer(level)
+    return "requests" if below is None else materialisation.relation(below)
+
+
+def select_sql(level: Level, materialisation: Materialisation, where: str = "") -> str:
+    """The aggregate query that defines a relation (a continuous aggregate's body)."""
+    dims = ", ".join(materialisation.dimensions)
+    below = finer(level)
+    if below is None:
+        measures = (
+            "count(*) AS request_count, sum(response_time)::bigint AS response_time_sum, "
+            "min(response_time) AS response_time_min, max(response_time) AS response_time_max, "
+            f"{HISTOGRAM_SQL} AS latency_histogram"
+        )
+        time_column = "created_at"
+    else:
+        measures = (
+            "sum(request_count)::bigint AS request_count, sum(response_time_sum)::bigint AS response_time_sum, "
+            "min(response_time_min) AS response_time_min, max(response_time_max) AS response_time_max, "
+            "malti_hist_merge(latency_histogram)::integer[] AS latency_histogram"
+        )
+        time_column = "bucket"
+    return (
+        f"SELECT time_bucket(INTERVAL '{level.interval}', {time_column}) AS bucket, {dims}, {measures} "
+        f"FROM {source_of(level, materialisation)} {where} GROUP BY 1, {dims}"
+    )
+
+
+def column_definitions(materialisation: Materialisation) -> str:
+    types = {"status": "SMALLINT NOT NULL", "service": "TEXT NOT NULL", "method": "TEXT NOT NULL",
+             "endpoint": "TEXT NOT NULL", "consumer": "TEXT NOT NULL", "node": "TEXT", "context": "TEXT"}
+    dims = ", ".join(f"{dim} {types[dim]}" for dim in materialisation.dimensions)
+    return (
+        f"bucket TIMESTAMPTZ NOT NULL, {dims}, request_count BIGINT NOT NULL, response_time_sum BIGINT NOT NULL, "
+        "response_time_min INTEGER NOT NULL, response_time_max INTEGER NOT NULL, latency_histogram INTEGER[] NOT NULL"
+    )

@@ -1,0 +1,165 @@
+"""Metrics read from the rollups, plus raw rows for the not-yet-materialised tail.
+
+Apache edition: the chosen level holds complete buckets before its watermark;
+each finer level fills in from there to its own watermark, and raw rows cover
+the rest, so the tiers meet without gap or overlap. Community edition:
+continuous aggregates with real-time aggregation already include the tail, so
+one tier suffices. Either way the relation read is the smallest
+materialisation holding every dimension the query filters or groups by.
+
+All SQL here is assembled from fixed fragments (relation and column names
+from the catalog); every value a user sends travels as a parameter.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection
+
+from telemetry.edition import has_continuous_aggregates
+from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, Level, finer
+from telemetry.rollups.histogram import HISTOGRAM_SQL
+from telemetry.rollups.refresher import watermarks
+
+FILTER_DIMENSIONS = ("service", "node", "method", "endpoint", "consumer", "context")
+MEASURE_COLUMNS = "request_count, response_time_sum, response_time_min, response_time_max, latency_histogram"
+
+# One tier of the union: rows of one relation between two bucket bounds.
+TIER_SQL = "SELECT bucket, {dims}, " + MEASURE_COLUMNS + " FROM {relation} WHERE bucket >= %s AND bucket < %s{filters}"
+# The raw tail, aggregated to minutes on the fly.
+RAW_TIER_SQL = (
+    "SELECT time_bucket(INTERVAL '1 minute', created_at) AS bucket, {dims}, count(*) AS request_count, "
+    "sum(response_time)::bigint AS response_time_sum, min(response_time) AS response_time_min, "
+    f"max(response_time) AS response_time_max, {HISTOGRAM_SQL} AS latency_histogram "
+    "FROM requests WHERE created_at >= %s AND created_at < %s{filters} GROUP BY 1, {dims}"
+)
+
+# "Error" everywhere in Malti: a response with status 400 or above.
+ERROR_CONDITION = "status >= 400"
+MEASURES_SQL = (
+    "sum(request_count)::bigint AS count, sum(response_time_sum)::bigint AS time_sum, "
+    "min(response_time_min) AS time_min, max(response_time_max) AS time_max, "
+    f"coalesce(sum(request_count) FILTER (WHERE {ERROR_CONDITION}), 0)::bigint AS errors, "
+    "coalesce(sum(request_count) FILTER (WHERE status BETWEEN 400 AND 499), 0)::bigint AS client_errors, "
+    "coalesce(sum(request_count) FILTER (WHERE status >= 500), 0)::bigint AS server_errors, "
+    "malti_hist_merge(latency_histogram) AS histogram"
+)
+TIME_SERIES_SQL = (
+    "WITH rows AS ({union}) SELECT time_bucket(%s::interval, bucket) AS t, " + MEASURES_SQL + " FROM rows "
+    "GROUP BY GROUPING SETS ((t), ()) ORDER BY t NULLS FIRST"
+)
+GROUPED_SQL = (
+    "WITH rows AS ({union}) SELECT {group}, " + MEASURES_SQL + " FROM rows GROUP BY {group} "
+    "ORDER BY count DESC, {group} LIMIT %s"
+)
+COUNTS_SQL = "WITH rows AS ({union}) SELECT {group}, sum(request_count)::bigint AS count FROM rows GROUP BY {group} ORDER BY {group}"
+DISTINCT_SQL = (
+    "WITH rows AS ({union}) SELECT DISTINCT {dim} FROM rows WHERE {dim} IS NOT NULL ORDER BY {dim} LIMIT %s"
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a metrics request may see and asks for."""
+
+    services: tuple[str, ...]  # visible services, already narrowed by the service filter
+    start: datetime  # aligned to the resolution
+    end: datetime  # aligned to the resolution
+    level: Level
+    filters: dict  # dimension -> value, service excluded
+
+    def filter_dimensions(self):
+        return set(self.filters)
+
+
+def choose_materialisation(dimensions):
+    needed = set(dimensions) | {"service", "status"}
+    return next(m for m in MATERIALISATIONS if m.covers(needed))
+
+
+def _tiers(scope: Scope):
+    """[(relation level or None for raw, start, end)] covering [start, end) without overlap."""
+    if has_continuous_aggregates():
+        return [(scope.level, scope.start, scope.end)]
+    marks = watermarks()
+    tiers = []
+    cursor_time = scope.start
+    level = scope.level
+    while level is not None:
+        upper = min(scope.end, max(cursor_time, marks.get(level.name, cursor_time)))
+        if upper > cursor_time:
+            tiers.append((level, cursor_time, upper))
+            cursor_time = upper
+        level = finer(level)
+    if cursor_time < scope.end:
+        tiers.append((None, cursor_time, scope.end))
+    return tiers
+
+
+def _union(scope: Scope, dims: tuple[str, ...]):
+    materialisation = choose_materialisation(set(dims) | scope.filter_dimensions())
+    dim_sql = ", ".join(dims)
+    filter_sql = " AND service = ANY(%s)" + "".join(f" AND {dim} = %s" for dim in scope.filters)
+    filter_params = [list(scope.services), *scope.filters.values()]
+    parts, params = [], []
+    for level, start, end in _tiers(scope):
+        if level is None:
+            parts.append(RAW_TIER_SQL.format(dims=dim_sql, filters=filter_sql))
+        else:
+            relation = materialisation.relation(level)
+            parts.append(TIER_SQL.format(dims=dim_sql, relation=relation, filters=filter_sql))
+        params += [start, end, *filter_params]
+    return " UNION ALL ".join(parts), params
+
+
+def _run(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        columns = [c.name for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+class MetricsReader:
+    """The queries behind /api/v1/metrics/*, each a parameterised raw-SQL statement."""
+
+    def __init__(self, scope: Scope):
+        self.scope = scope
+
+    def _empty(self):
+        return not self.scope.services
+
+    def time_series(self):
+        """(rows per bucket, the overall row) at the scope's resolution."""
+        if self._empty():
+            return [], None
+        union, params = _union(self.scope, ("status",))
+        rows = _run(TIME_SERIES_SQL.format(union=union), [*params, self.scope.level.interval])
+        total = rows[0] if rows and rows[0]["t"] is None else None
+        return [row for row in rows if row["t"] is not None], total
+
+    def grouped(self, group: tuple[str, ...], limit: int = 50):
+        if self._empty():
+            return []
+        union, params = _union(self.scope, (*group, "status") if "status" not in group else group)
+        return _run(GROUPED_SQL.format(union=union, group=", ".join(group)), [*params, limit])
+
+    def counts(self, group: tuple[str, ...]):
+        if self._empty():
+            return []
+        union, params = _union(self.scope, group)
+        return _run(COUNTS_SQL.format(union=union, group=", ".join(group)), params)
+
+    def distinct(self, dim: str, limit: int = 500):
+        if self._empty():
+            return []
+        union, params = _union(self.scope, (dim,))
+        return [row[dim] for row in _run(DISTINCT_SQL.format(union=union, dim=dim), [*params, limit])]
+
+
+def resolution_for(span: timedelta) -> Level:
+    """≤ 1 h: 1 minute; ≤ 24 h: 5 minutes; longer: 1 hour."""
+    if span <= timedelta(hours=1):
+        return LEVELS[0]
+    if span <= timedelta(hours=24):
+        return LEVELS[1]
+    return LEVELS[2]

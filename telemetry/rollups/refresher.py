@@ -1,0 +1,118 @@
+"""Malti's own incremental refresher for the Apache edition.
+
+Ingest logs the minutes it touched (malti_dirty_minutes). A refresh, in one
+transaction under an advisory lock:
+  1. takes the logged minutes before the current minute and recomputes those
+     1-minute buckets from raw rows (delete, then insert: recomputing is
+     idempotent, so a minute seen twice is never counted twice);
+  2. for each coarser level, recomputes the buckets that are complete (before
+     the level's new watermark) and were touched, from the level below;
+  3. moves each level's watermark: level L then holds every complete bucket
+     before it. Queries read newer data from finer levels and raw rows.
+Late and out-of-order records only log an older minute, which the next
+refresh recomputes. A second refresher waits on the lock; a killed one rolls
+back, leaving the log for the next run.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection, transaction
+
+from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, Level, finer, select_sql
+
+log = logging.getLogger(__name__)
+
+ADVISORY_LOCK_KEY = 0x6D616C7469  # "malti"
+LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
+NOW_MINUTE_SQL = "SELECT date_trunc('minute', now())"
+TAKE_DIRTY_MINUTES_SQL = "DELETE FROM malti_dirty_minutes WHERE bucket < %s RETURNING bucket"
+TAKE_DIRTY_BUCKETS_SQL = "DELETE FROM malti_dirty_buckets WHERE level = %s AND bucket < %s RETURNING bucket"
+MARK_DIRTY_MINUTES_SQL = (
+    "INSERT INTO malti_dirty_minutes (bucket) "
+    "SELECT generate_series(date_trunc('minute', %s::timestamptz), %s::timestamptz - interval '1 microsecond', "
+    "interval '1 minute')"
+)
+MARK_DIRTY_BUCKETS_SQL = (
+    "INSERT INTO malti_dirty_buckets (level, bucket) SELECT %s, time_bucket(%s::interval, b) FROM unnest(%s::timestamptz[]) b "
+    "GROUP BY 2"
+)
+WATERMARK_SQL = "UPDATE malti_refresh_state SET watermark = time_bucket(%s::interval, %s::timestamptz) WHERE level = %s"
+READ_WATERMARKS_SQL = "SELECT level, watermark FROM malti_refresh_state"
+DELETE_BUCKETS_SQL = "DELETE FROM {relation} WHERE bucket >= %s AND bucket < %s"
+INSERT_BUCKETS_SQL = "INSERT INTO {relation} {select}"
+
+
+@dataclass
+class RefreshReport:
+    buckets: dict[str, int] = field(default_factory=dict)
+    watermark: datetime | None = None
+
+    def __str__(self):
+        done = ", ".join(f"{count} {level}" for level, count in self.buckets.items() if count) or "nothing new"
+        return f"refreshed {done}; complete up to {self.watermark:%Y-%m-%d %H:%M} UTC"
+
+
+def _ranges(buckets: list[datetime], width) -> list[tuple[datetime, datetime]]:
+    """Merge sorted bucket starts into contiguous [start, end) ranges."""
+    ranges: list[list[datetime]] = []
+    for bucket in sorted(set(buckets)):
+        if ranges and ranges[-1][1] == bucket:
+            ranges[-1][1] = bucket + width
+        else:
+            ranges.append([bucket, bucket + width])
+    return [(start, end) for start, end in ranges]
+
+
+def _recompute(cursor, level: Level, ranges):
+    time_column = "created_at" if finer(level) is None else "bucket"
+    for materialisation in MATERIALISATIONS:
+        relation = materialisation.relation(level)
+        select = select_sql(level, materialisation, where=f"WHERE {time_column} >= %s AND {time_column} < %s")
+        for start, end in ranges:
+            cursor.execute(DELETE_BUCKETS_SQL.format(relation=relation), [start, end])
+            cursor.execute(INSERT_BUCKETS_SQL.format(relation=relation, select=select), [start, end])
+
+
+def mark_dirty(start: datetime, end: datetime):
+    """Have the next refresh recompute every minute in [start, end) from raw rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(MARK_DIRTY_MINUTES_SQL, [start, end])
+
+
+def refresh() -> RefreshReport:
+    report = RefreshReport()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(LOCK_SQL, [ADVISORY_LOCK_KEY])
+        cursor.execute(NOW_MINUTE_SQL)
+        horizon = cursor.fetchone()[0]
+        cursor.execute(TAKE_DIRTY_MINUTES_SQL, [horizon])
+        touched = sorted({row[0] for row in cursor.fetchall()})
+        for level in LEVELS:
+            if finer(level) is not None:
+                cursor.execute(TAKE_DIRTY_BUCKETS_SQL, [level.name, horizon])
+                # Only complete buckets: those ending at or before the horizon.
+                touched = sorted({row[0] for row in cursor.fetchall()})
+                incomplete = [b for b in touched if b + level.width > horizon]
+                touched = [b for b in touched if b + level.width <= horizon]
+                if incomplete:
+                    cursor.execute(MARK_DIRTY_BUCKETS_SQL, [level.name, level.interval, incomplete])
+            if touched:
+                _recompute(cursor, level, _ranges(touched, level.width))
+            report.buckets[level.name] = len(touched)
+            coarser = LEVELS[LEVELS.index(level) + 1] if level is not LEVELS[-1] else None
+            if coarser is not None and touched:
+                cursor.execute(MARK_DIRTY_BUCKETS_SQL, [coarser.name, coarser.interval, touched])
+            cursor.execute(WATERMARK_SQL, [level.interval, horizon, level.name])
+        report.watermark = horizon
+    log.debug("rollup refresh: %s", report)
+    return report
+
+
+def watermarks(cursor=None) -> dict[str, datetime]:
+    if cursor is None:
+        with connection.cursor() as cursor:
+            return watermarks(cursor)
+    cursor.execute(READ_WATERMARKS_SQL)
+    return dict(cursor.fetchall())
