@@ -24,5 +24,7 @@ def index(request):
         "csrfCookieName": settings.CSRF_COOKIE_NAME,
         # Fallback for CSRF_COOKIE_HTTPONLY deployments, where JS cannot read the cookie.
         "csrfToken": get_token(request),
+        # Lets the SPA show the login form at once instead of asking /auth/test for a 401.
+        "authenticated": request.user.is_authenticated,
     }
     return render(request, "dashboard_ui/index.html", {"bundle": bundle, "config": config})

@@ -8,6 +8,7 @@ import { Suspense, lazy, useCallback, useEffect, useMemo, useState } from 'react
 import LoginPage from './components/LoginPage.jsx';
 import { useUrlState } from './hooks/useUrlState.js';
 import { api } from './lib/api.js';
+import { readConfig } from './lib/config.js';
 import { buildTheme, storeThemeMode, storedThemeMode, systemThemeMode } from './theme.js';
 
 // The dashboard (and, from it, the chart library) loads in parallel with the
@@ -45,7 +46,10 @@ export default function App() {
   }, []);
 
   useEffect(() => {
-    checkSession();
+    // The page tells whether a session came with it: without one, show the login
+    // form at once rather than ask the API and get a 401.
+    if (readConfig().authenticated === false) setAuth({ status: 'anonymous', message: null });
+    else checkSession();
   }, [checkSession]);
 
   const onSessionExpired = useCallback(() => {

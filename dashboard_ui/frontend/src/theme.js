@@ -57,6 +57,9 @@ export function buildTheme(mode) {
     components: {
       MuiPaper: { defaultProps: { elevation: 0 }, styleOverrides: { root: { backgroundImage: 'none' } } },
       MuiCard: { defaultProps: { variant: 'outlined' } },
+      MuiButton: { styleOverrides: { root: { textTransform: 'none' } } },
+      MuiToggleButton: { styleOverrides: { root: { textTransform: 'none' } } },
+      MuiTab: { styleOverrides: { root: { textTransform: 'none' } } },
       MuiTableCell: { styleOverrides: { root: { paddingTop: 6, paddingBottom: 6 } } },
     },
   });

@@ -44,7 +44,15 @@ export default function ConsumersPanel({ consumers, selected, onSelect }) {
         </Typography>
       ) : (
         <TableContainer sx={{ maxHeight: 420, overflow: 'auto' }}>
-          <Table size="small" stickyHeader aria-label="Consumers">
+          <Table
+            size="small"
+            stickyHeader
+            aria-label="Consumers"
+            sx={{
+              '& td, & th': { px: { xs: 0.75, sm: 2 } },
+              '& td:not(:first-of-type), & th': { whiteSpace: 'nowrap' },
+            }}
+          >
             <TableHead>
               <TableRow>
                 <TableCell>Consumer</TableCell>

@@ -86,7 +86,15 @@ export default function EndpointsTable({ endpoints, sort, onSort, selected, onSe
       ) : (
         <>
           <TableContainer sx={{ overflowX: 'auto' }}>
-            <Table size="small" aria-label="Top endpoints" data-testid="endpoints-table">
+            <Table
+              size="small"
+              aria-label="Top endpoints"
+              data-testid="endpoints-table"
+              sx={{
+                '& td, & th': { px: { xs: 0.75, sm: 2 } },
+                '& td:not(:first-of-type), & th': { whiteSpace: 'nowrap' },
+              }}
+            >
               <TableHead>
                 <TableRow>{COLUMNS.map(header)}</TableRow>
               </TableHead>
@@ -110,8 +118,16 @@ export default function EndpointsTable({ endpoints, sort, onSort, selected, onSe
                       }}
                       sx={{ cursor: 'pointer' }}
                     >
-                      <TableCell sx={{ maxWidth: { xs: 170, sm: 420 } }}>
-                        <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, minWidth: 0 }}>
+                      <TableCell sx={{ width: { xs: '60%', sm: 'auto' }, maxWidth: { sm: 480 } }}>
+                        <Box
+                          sx={{
+                            display: 'flex',
+                            flexDirection: { xs: 'column', sm: 'row' },
+                            alignItems: { xs: 'flex-start', sm: 'center' },
+                            gap: { xs: 0.5, sm: 1 },
+                            minWidth: 0,
+                          }}
+                        >
                           <Chip
                             label={row.method}
                             size="small"

@@ -38,7 +38,7 @@ function buildCards(data, thresholds) {
       id: 'requests-per-minute',
       title: 'Requests / min',
       value: formatDecimal(summary.requests_per_minute),
-      caption: 'average over the range',
+      caption: 'average',
       spark: series(ts, (b) => (minutes ? b.count / minutes : b.count)),
     },
     {
@@ -69,7 +69,16 @@ export default function MetricCards({ data, thresholds }) {
   return (
     <Box
       data-testid="metric-cards"
-      sx={{ display: 'grid', gap: { xs: 1, sm: 1.5 }, gridTemplateColumns: 'repeat(auto-fill, minmax(150px, 1fr))' }}
+      sx={{
+        display: 'grid',
+        gap: { xs: 1, sm: 1.5 },
+        gridTemplateColumns: {
+          xs: 'repeat(2, minmax(0, 1fr))',
+          sm: 'repeat(3, minmax(0, 1fr))',
+          md: 'repeat(5, minmax(0, 1fr))',
+          lg: 'repeat(9, minmax(0, 1fr))',
+        },
+      }}
     >
       {cards.map((card) => {
         const palette = card.status && card.status !== 'healthy' ? theme.palette[STATUS_PALETTE[card.status]] : null;
@@ -86,7 +95,14 @@ export default function MetricCards({ data, thresholds }) {
             <Typography
               variant="h5"
               data-testid={`card-${card.id}-value`}
-              sx={{ fontWeight: 600, fontVariantNumeric: 'tabular-nums', color: palette?.main, lineHeight: 1.3 }}
+              title={card.value}
+              sx={{
+                fontWeight: 600,
+                fontVariantNumeric: 'tabular-nums',
+                color: palette?.main,
+                lineHeight: 1.3,
+                fontSize: { xs: '1.35rem', lg: '1.3rem', xl: '1.5rem' },
+              }}
               noWrap
             >
               {card.value}

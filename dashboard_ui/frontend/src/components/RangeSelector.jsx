@@ -14,6 +14,13 @@ import {
   toLocalInputValue,
 } from '../lib/timeRange.js';
 
+// Small enough on a 390 px phone for all nine buttons to fit in one row.
+const BUTTON_SX = {
+  px: { xs: 0.9, sm: 1.25 },
+  minWidth: { xs: 34, sm: 40 },
+  fontSize: { xs: '0.8rem', sm: '0.875rem' },
+};
+
 export default function RangeSelector({ view, onChange }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState({ start: '', end: '' });
@@ -39,7 +46,7 @@ export default function RangeSelector({ view, onChange }) {
   }
 
   return (
-    <Box>
+    <Box sx={{ minWidth: 0, maxWidth: '100%' }}>
       <Box sx={{ overflowX: 'auto', pb: 0.5 }}>
         <ToggleButtonGroup
           size="small"
@@ -61,12 +68,12 @@ export default function RangeSelector({ view, onChange }) {
               data-testid={`range-${range.key}`}
               title={range.title}
               aria-label={range.title}
-              sx={{ px: 1.25 }}
+              sx={BUTTON_SX}
             >
               {range.label}
             </ToggleButton>
           ))}
-          <ToggleButton value={CUSTOM_RANGE} data-testid="range-custom" sx={{ px: 1.25 }}>
+          <ToggleButton value={CUSTOM_RANGE} data-testid="range-custom" sx={BUTTON_SX}>
             Custom
           </ToggleButton>
         </ToggleButtonGroup>

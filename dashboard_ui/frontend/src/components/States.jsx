@@ -52,7 +52,18 @@ export function EmptyState({ filtered, onClearFilters, onWiden }) {
 export function DashboardSkeleton() {
   return (
     <Stack spacing={2} data-testid="loading" aria-busy="true" aria-label="Loading metrics">
-      <Box sx={{ display: 'grid', gap: 1.5, gridTemplateColumns: 'repeat(auto-fill, minmax(150px, 1fr))' }}>
+      <Box
+        sx={{
+          display: 'grid',
+          gap: 1.5,
+          gridTemplateColumns: {
+            xs: 'repeat(2, minmax(0, 1fr))',
+            sm: 'repeat(3, minmax(0, 1fr))',
+            md: 'repeat(5, minmax(0, 1fr))',
+            lg: 'repeat(9, minmax(0, 1fr))',
+          },
+        }}
+      >
         {Array.from({ length: 9 }, (_, i) => (
           <Skeleton key={i} variant="rounded" height={116} />
         ))}

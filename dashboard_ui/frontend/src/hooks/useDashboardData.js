@@ -56,6 +56,7 @@ export function useDashboardData(view, { onSessionExpired }) {
         api.filters(params, controller.signal),
       ]);
       if (controller.signal.aborted) return;
+      const options = optionsResult.status === 'fulfilled' ? optionsResult.value : null;
 
       if (metricsResult.status === 'rejected') {
         const error = metricsResult.reason;
@@ -72,6 +73,7 @@ export function useDashboardData(view, { onSessionExpired }) {
         }
         setResult((previous) => ({
           ...previous,
+          options: options ?? previous.options,
           loading: false,
           refreshing: false,
           attemptedAt: new Date(),
@@ -81,7 +83,7 @@ export function useDashboardData(view, { onSessionExpired }) {
       }
       setResult({
         data: metricsResult.value,
-        options: optionsResult.status === 'fulfilled' ? optionsResult.value : null,
+        options,
         error: null,
         loading: false,
         refreshing: false,

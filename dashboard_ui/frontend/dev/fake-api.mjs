@@ -1,0 +1,303 @@
+// A tiny stand-in for Malti's API, for working on the dashboard without the Django
+// backend: `npm run build && node dev/fake-api.mjs` then open http://127.0.0.1:8009/.
+// It serves the built bundle the way Django does (shell from the manifest, the same
+// Content-Security-Policy) and answers the dashboard's API calls with made-up data.
+// Development only: nothing in the product or its tests depends on it.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PORT = Number(process.env.PORT ?? 8009);
+const OUT = fileURLToPath(new URL('../../static/dashboard_ui/', import.meta.url));
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+  "connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+const USERS = { alice: 'password' };
+const API_KEYS = { 'malti-demo-key': 'alice' };
+const sessions = new Set();
+
+const SERVICES = ['checkout', 'auth', 'search'];
+const ENDPOINTS = [
+  ['checkout', 'GET', '/api/orders/{id}'],
+  ['checkout', 'POST', '/api/orders'],
+  ['checkout', 'GET', '<img src=x onerror=alert(1)>'],
+  ['auth', 'POST', '/api/v1/login'],
+  ['auth', 'GET', '/api/v1/me'],
+  ['search', 'GET', '/search'],
+];
+const CONSUMERS = ['web-app', 'mobile', 'batch-job'];
+const NODES = ['node-1', 'node-2'];
+const CONTEXTS = ['web', 'cron'];
+
+function cookies(req) {
+  return Object.fromEntries(
+    (req.headers.cookie ?? '')
+      .split(';')
+      .map((c) => c.trim().split('='))
+      .filter((p) => p[0]),
+  );
+}
+
+function send(res, status, body, headers = {}) {
+  const isJson = typeof body !== 'string';
+  res.writeHead(status, {
+    'Content-Type': isJson ? 'application/json' : 'text/html; charset=utf-8',
+    'Content-Security-Policy': CSP,
+    ...headers,
+  });
+  res.end(isJson ? JSON.stringify(body) : body);
+}
+
+async function readJson(req) {
+  let data = '';
+  for await (const chunk of req) data += chunk;
+  try {
+    return JSON.parse(data || '{}');
+  } catch {
+    return {};
+  }
+}
+
+function shell(authenticated) {
+  const manifest = JSON.parse(readFileSync(join(OUT, 'manifest.json'), 'utf8'));
+  const entry = manifest['src/main.jsx'];
+  const preload = (entry.imports ?? []).map(
+    (k) => `<link rel="modulepreload" href="/static/dashboard_ui/${manifest[k].file}">`,
+  );
+  const config = JSON.stringify({ apiBase: '/api/v1', csrfCookieName: 'csrftoken', authenticated });
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Malti (fake API)</title>${preload.join('')}<script type="module" src="/static/dashboard_ui/${entry.file}"></script></head>
+<body><div id="root"></div><script id="malti-config" type="application/json">${config}</script></body></html>`;
+}
+
+// Deterministic pseudo-random numbers per bucket and series.
+function noise(seed) {
+  const x = Math.sin(seed * 12.9898) * 43758.5453;
+  return x - Math.floor(x);
+}
+
+function aggregate(url, realtime) {
+  const q = url.searchParams;
+  const end = q.get('end_time') ? new Date(q.get('end_time')) : new Date();
+  const start = q.get('start_time') ? new Date(q.get('start_time')) : new Date(end - 3_600_000);
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || start >= end) {
+    return [400, { detail: 'start_time must be a valid time before end_time.' }];
+  }
+  const span = end - start;
+  if (realtime && span > 3_600_000 + 1000) return [400, { detail: 'The realtime endpoint covers at most 60 minutes.' }];
+  const interval = realtime
+    ? '1min'
+    : (q.get('interval') ?? (span <= 3_600_000 ? '1min' : span <= 86_400_000 ? '5min' : '1hour'));
+  const step = { '1min': 60_000, '5min': 300_000, '1hour': 3_600_000, '1day': 86_400_000 }[interval];
+  const endpoints = ENDPOINTS.filter(
+    ([s, m, e]) =>
+      (!q.get('service') || q.get('service') === s) &&
+      (!q.get('method') || q.get('method') === m) &&
+      (!q.get('endpoint') || q.get('endpoint') === e),
+  );
+  const quiet = q.get('consumer') === 'nobody' || start < new Date('2020-01-01');
+  const factor = (q.get('node') ? 0.5 : 1) * (q.get('consumer') ? 0.4 : 1) * (q.get('context') ? 0.6 : 1);
+  const series = [];
+  let total = 0;
+  let errors = 0;
+  for (let t = Math.floor(start / step) * step; t < end; t += step) {
+    const i = t / step;
+    const count =
+      quiet || i % 17 === 3 ? 0 : Math.round((20 + 30 * noise(i)) * endpoints.length * factor * (step / 60_000) ** 0.5);
+    const err = Math.round(count * 0.05 * noise(i + 1));
+    total += count;
+    errors += err;
+    const avg = 30 + 40 * noise(i + 2);
+    series.push({
+      timestamp: new Date(t).toISOString().replace('.000Z', 'Z'),
+      count,
+      error_count: err,
+      ...(count
+        ? {
+            avg_response_time: +avg.toFixed(1),
+            min_response_time: Math.round(avg / 10),
+            max_response_time: Math.round(avg * 8),
+            p50_response_time: Math.round(avg * 0.8),
+            p90_response_time: Math.round(avg * 2),
+            p95_response_time: Math.round(avg * 2.6),
+            p99_response_time: Math.round(avg * 5),
+          }
+        : Object.fromEntries(
+            ['avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99'].map((k) => [`${k}_response_time`, null]),
+          )),
+    });
+  }
+  const minutes = span / 60_000;
+  const share = endpoints.map((_, k) => 1 / 2 ** (k + 1));
+  const shareSum = share.reduce((a, b) => a + b, 0) || 1;
+  const epRows = endpoints.map(([service, method, endpoint], k) => {
+    const count = Math.round((total * share[k]) / shareSum);
+    const error_count = Math.round(count * 0.02 * (k + 1));
+    return {
+      service,
+      endpoint,
+      method,
+      count,
+      avg_response_time: 20 + 10 * k,
+      p95_response_time: 60 + 40 * k,
+      error_count,
+      error_rate: count ? +((100 * error_count) / count).toFixed(2) : 0,
+    };
+  });
+  const services = [...new Set(endpoints.map((e) => e[0]))];
+  const body = {
+    start_time: start.toISOString(),
+    end_time: end.toISOString(),
+    interval,
+    time_series: series,
+    metrics_summary: {
+      total_requests: total,
+      requests_per_minute: +(total / minutes).toFixed(2),
+      avg_response_time: total ? 48.3 : null,
+      min_response_time: total ? 2 : null,
+      max_response_time: total ? 912 : null,
+      p50_response_time: total ? 38 : null,
+      p90_response_time: total ? 96 : null,
+      p95_response_time: total ? 130 : null,
+      p99_response_time: total ? 320 : null,
+      error_count: errors,
+      error_rate: total ? +((100 * errors) / total).toFixed(2) : 0,
+      client_error_count: Math.round(errors * 0.8),
+      server_error_count: errors - Math.round(errors * 0.8),
+    },
+    endpoints: total ? epRows : [],
+    status_distribution: total
+      ? services.flatMap((service, k) => [
+          { service, status: 200, count: Math.round((total / services.length) * 0.9) },
+          { service, status: 304, count: Math.round((total / services.length) * 0.03) },
+          { service, status: 404, count: Math.round((total / services.length) * 0.05) },
+          { service, status: 500 + k, count: Math.round((total / services.length) * 0.02) },
+        ])
+      : [],
+    consumers: total
+      ? CONSUMERS.map((consumer, k) => {
+          const count = Math.round(total / 2 ** (k + 1));
+          const error_count = Math.round(count * 0.03 * (k + 1));
+          return { consumer, count, success_count: count - error_count, error_count, avg_response_time: 30 + k * 12 };
+        })
+      : [],
+    system_overview: {
+      total_services: services.length,
+      total_requests: total,
+      error_rate: total ? +((100 * errors) / total).toFixed(2) : 0,
+      avg_response_time: total ? 48.3 : null,
+      services: total
+        ? services.map((service, k) => ({
+            service,
+            count: Math.round(total / services.length),
+            error_rate: [1.2, 6.5, 12][k],
+            avg_response_time: [35, 120, 640][k],
+            p95_response_time: [90, 300, 1500][k],
+          }))
+        : [],
+    },
+    distinct_nodes: total ? NODES : [],
+    distinct_contexts: total ? CONTEXTS : [],
+  };
+  return [200, body];
+}
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url, `http://${req.headers.host}`);
+  const jar = cookies(req);
+  const authed = sessions.has(jar.fake_session);
+  const authenticated = authed;
+  const path = url.pathname;
+
+  if (path.startsWith('/static/dashboard_ui/')) {
+    const file = normalize(join(OUT, path.slice('/static/dashboard_ui/'.length)));
+    if (!file.startsWith(OUT) || !existsSync(file)) return send(res, 404, 'not found');
+    const types = {
+      '.js': 'text/javascript',
+      '.css': 'text/css',
+      '.svg': 'image/svg+xml',
+      '.json': 'application/json',
+    };
+    res.writeHead(200, { 'Content-Type': types[extname(file)] ?? 'application/octet-stream' });
+    return res.end(readFileSync(file));
+  }
+  if (!path.startsWith('/api/')) {
+    const token = jar.csrftoken ?? randomBytes(16).toString('hex');
+    return send(res, 200, shell(authenticated), { 'Set-Cookie': `csrftoken=${token}; Path=/; SameSite=Lax` });
+  }
+  if (req.method === 'POST' && req.headers['x-csrftoken'] !== jar.csrftoken) {
+    return send(res, 403, { detail: 'CSRF Failed: CSRF token missing.' });
+  }
+  if (path === '/api/v1/auth/login' && req.method === 'POST') {
+    const { username, password } = await readJson(req);
+    if (USERS[username] !== password) return send(res, 401, { detail: 'Invalid username or password.' });
+    const sid = randomBytes(16).toString('hex');
+    sessions.add(sid);
+    return send(
+      res,
+      200,
+      { user: { name: username } },
+      { 'Set-Cookie': `fake_session=${sid}; Path=/; HttpOnly; SameSite=Lax` },
+    );
+  }
+  if (path === '/api/v1/auth/login/key' && req.method === 'POST') {
+    const { api_key } = await readJson(req);
+    if (!API_KEYS[api_key]) return send(res, 401, { detail: 'Unknown API key.' });
+    const sid = randomBytes(16).toString('hex');
+    sessions.add(sid);
+    return send(
+      res,
+      200,
+      { user: { name: API_KEYS[api_key] } },
+      { 'Set-Cookie': `fake_session=${sid}; Path=/; HttpOnly; SameSite=Lax` },
+    );
+  }
+  if (path === '/api/v1/auth/logout' && req.method === 'POST') {
+    sessions.delete(jar.fake_session);
+    res.writeHead(204, { 'Set-Cookie': 'fake_session=; Path=/; Max-Age=0' });
+    return res.end();
+  }
+  if (!authed) return send(res, 401, { detail: 'Authentication credentials were not provided.' });
+  if (path === '/api/v1/auth/test') {
+    return send(res, 200, {
+      authenticated: true,
+      user: { name: 'alice', type: 'user', permissions: ['read_metrics'], tenants: ['Demo'] },
+      thresholds: {
+        error_rate_warning: 5.0,
+        error_rate_critical: 10.0,
+        latency_warning_ms: 500,
+        latency_critical_ms: 1000,
+      },
+      timestamp: new Date().toISOString(),
+    });
+  }
+  if (path === '/api/v1/services') {
+    return send(res, 200, {
+      services: SERVICES.map((name) => ({ name, description: `The ${name} service`, tenant: 'Demo' })),
+    });
+  }
+  if (path === '/api/v1/metrics/filters') {
+    const q = url.searchParams;
+    const eps = ENDPOINTS.filter(([s]) => !q.get('service') || q.get('service') === s);
+    return send(res, 200, {
+      services: SERVICES,
+      nodes: NODES,
+      endpoints: [...new Set(eps.map((e) => e[2]))],
+      methods: [...new Set(eps.map((e) => e[1]))],
+      consumers: CONSUMERS,
+      contexts: CONTEXTS,
+    });
+  }
+  if (path === '/api/v1/metrics/aggregate' || path === '/api/v1/metrics/aggregate/realtime') {
+    if (url.searchParams.get('service') === 'broken') return send(res, 500, { detail: 'Simulated failure.' });
+    const [status, body] = aggregate(url, path.endsWith('realtime'));
+    return send(res, status, body);
+  }
+  return send(res, 404, { detail: 'Not found.' });
+});
+
+server.listen(PORT, '127.0.0.1', () =>
+  console.log(`fake Malti API on http://127.0.0.1:${PORT}/ (alice/password, key malti-demo-key)`),
+);
