@@ -17,7 +17,7 @@ def timescaledb_is_available(app_configs, databases=None, **kwargs):
             license = cursor.fetchone()[0]
     except OperationalError as exc:
         return [Error(f"Cannot connect to the database: {exc}", id="malti.E000")]
-    if not license:
+    if not license and not _preloaded_and_available():
         return [
             Error(
                 "TimescaleDB is not loaded in this PostgreSQL server.",
@@ -27,6 +27,19 @@ def timescaledb_is_available(app_configs, databases=None, **kwargs):
             )
         ]
     return []
+
+
+PRELOAD_SQL = (
+    "SELECT current_setting('shared_preload_libraries') LIKE '%%timescaledb%%' "
+    "AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')"
+)
+
+
+def _preloaded_and_available() -> bool:
+    """A fresh database: the extension is loadable and migrate will create it."""
+    with connection.cursor() as cursor:
+        cursor.execute(PRELOAD_SQL)
+        return bool(cursor.fetchone()[0])
 
 
 @register(Tags.caches, deploy=False)

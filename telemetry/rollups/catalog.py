@@ -89,7 +89,7 @@ def select_sql(level: Level, materialisation: Materialisation, where: str = "") 
         measures = (
             "sum(request_count)::bigint AS request_count, sum(response_time_sum)::bigint AS response_time_sum, "
             "min(response_time_min) AS response_time_min, max(response_time_max) AS response_time_max, "
-            "malti_hist_merge(latency_histogram)::integer[] AS latency_histogram"
+            "malti_hist_merge(latency_histogram) AS latency_histogram"
         )
         time_column = "bucket"
     return (
@@ -104,5 +104,5 @@ def column_definitions(materialisation: Materialisation) -> str:
     dims = ", ".join(f"{dim} {types[dim]}" for dim in materialisation.dimensions)
     return (
         f"bucket TIMESTAMPTZ NOT NULL, {dims}, request_count BIGINT NOT NULL, response_time_sum BIGINT NOT NULL, "
-        "response_time_min INTEGER NOT NULL, response_time_max INTEGER NOT NULL, latency_histogram INTEGER[] NOT NULL"
+        "response_time_min INTEGER NOT NULL, response_time_max INTEGER NOT NULL, latency_histogram BIGINT[] NOT NULL"
     )

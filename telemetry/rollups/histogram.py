@@ -4,8 +4,9 @@ Bucket bounds are log-spaced in (1 + ms): bucket i (1..128) holds response
 times x with (i-1)·W <= ln(1 + x) < i·W, W = ln(60001)/128 ≈ 0.0860, so
 1 ms…60 s is covered by 128 buckets; slot 129 holds everything from 60 s on
 (slot 0, below 0 ms, stays empty). TimescaleDB's `histogram()` builds it in
-both editions; `malti_hist_merge()` adds histograms element-wise, so they merge
-exactly across any filter and time range.
+both editions and `malti_hist_pack()` stores only its non-empty slots;
+`malti_hist_merge()` adds histograms slot by slot, so they merge exactly
+across any filter and time range.
 
 A percentile is the nearest-rank value (PostgreSQL's percentile_disc): find
 the bucket holding rank ceil(q·n) and report its geometric midpoint in
@@ -24,8 +25,18 @@ WIDTH = math.log(1 + UPPER_MS) / BUCKETS
 SLOTS = BUCKETS + 2
 MAX_RELATIVE_ERROR = math.exp(WIDTH / 2) - 1  # on (1 + x)
 
-# The SQL expression that builds a histogram from raw response times.
-HISTOGRAM_SQL = f"histogram(ln(1 + response_time), 0, ln({1 + UPPER_MS}), {BUCKETS})"
+# The SQL expression that builds a packed histogram from raw response times.
+HISTOGRAM_SQL = f"malti_hist_pack(histogram(ln(1 + response_time), 0, ln({1 + UPPER_MS}), {BUCKETS}))"
+SLOT_SHIFT = 32
+COUNT_MASK = (1 << SLOT_SHIFT) - 1
+
+
+def unpack(packed) -> list[int]:
+    """Dense slot counts from the packed form (slot * 2^32 + count per non-empty slot)."""
+    dense = [0] * SLOTS
+    for entry in packed or ():
+        dense[entry >> SLOT_SHIFT] += entry & COUNT_MASK
+    return dense
 
 
 def _bounds(slot: int) -> tuple[float, float]:
@@ -52,6 +63,7 @@ def percentiles(histogram, quantiles, minimum=None, maximum=None) -> list[float 
     """Nearest-rank percentile estimates from a merged histogram."""
     if not histogram:
         return [None] * len(quantiles)
+    histogram = unpack(histogram)
     total = sum(histogram)
     if total == 0:
         return [None] * len(quantiles)
