@@ -5,6 +5,7 @@ docker/.env.example.
 """
 
 import logging
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -91,6 +92,8 @@ if env_bool("MALTI_DB_POOL", True):
         }
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A test database per test run, so concurrent runs on one cluster don't collide.
+DATABASES["default"]["TEST"] = {"NAME": env_str("MALTI_TEST_DATABASE") or f"test_malti_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when MALTI_REDIS_URL is set (needed whenever more than one

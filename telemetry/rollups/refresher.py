@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 ADVISORY_LOCK_KEY = 0x6D616C7469  # "malti"
 LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
-NOW_MINUTE_SQL = "SELECT date_trunc('minute', now())"
+# clock_timestamp(), not now(): the refresh may run late in a long transaction.
+NOW_MINUTE_SQL = "SELECT date_trunc('minute', clock_timestamp())"
 TAKE_DIRTY_MINUTES_SQL = "DELETE FROM malti_dirty_minutes WHERE bucket < %s RETURNING bucket"
 TAKE_DIRTY_BUCKETS_SQL = "DELETE FROM malti_dirty_buckets WHERE level = %s AND bucket < %s RETURNING bucket"
 MARK_DIRTY_MINUTES_SQL = (

@@ -1,0 +1,188 @@
+"""Rollups read through the metrics API equal the same figures computed from raw rows."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from telemetry.models import Request
+from telemetry.rollups import refresher
+from telemetry.rollups.catalog import LEVELS, relations
+from telemetry.rollups.histogram import MAX_RELATIVE_ERROR, slot_of, unpack
+from telemetry.traffic import TrafficModel, as_rows
+from tests.conftest import utc_now
+
+pytestmark = pytest.mark.django_db
+
+SERVICES = ["checkout", "billing"]
+TRUTH_SQL = """
+SELECT time_bucket(%s::interval, created_at) AS t, count(*), sum(response_time), min(response_time),
+       max(response_time), count(*) FILTER (WHERE status >= 400),
+       percentile_disc(ARRAY[0.5, 0.9, 0.95, 0.99]) WITHIN GROUP (ORDER BY response_time)
+FROM requests WHERE created_at >= %s AND created_at < %s AND service = ANY(%s) {filters}
+GROUP BY GROUPING SETS ((t), ()) ORDER BY t NULLS FIRST
+"""
+
+
+@pytest.fixture
+def traffic(user, tenant):
+    from tests.factories import ServiceFactory
+
+    for name in SERVICES:
+        ServiceFactory(name=name, tenant=tenant)
+    model = TrafficModel(services=SERVICES, endpoints_per_service=6, consumers=12, seed=11)
+    now = utc_now()
+    # In order, then refreshed; then late and out-of-order batches; then a
+    # fresh tail that no refresh has seen yet.
+    Request.objects.ingest(as_rows(model.records(3000, now - timedelta(hours=5), now - timedelta(minutes=2))))
+    refresher.refresh()
+    late = model.records(800, now - timedelta(hours=4, minutes=30), now - timedelta(minutes=30))
+    random.Random(3).shuffle(late)
+    Request.objects.ingest(as_rows(late))
+    refresher.refresh()
+    Request.objects.ingest(as_rows(model.records(400, now - timedelta(hours=3), now - timedelta(hours=2))))
+    Request.objects.ingest(as_rows(model.records(60, now - timedelta(minutes=20), now)))
+    report = refresher.refresh()
+    # The tail after the watermark is read from raw rows. (A late record
+    # before the watermark waits for the next refresh, seconds later.)
+    Request.objects.ingest(as_rows(model.records(150, report.watermark, utc_now())))
+    return model
+
+
+def truth(interval, start, end, filters=None):
+    filters = filters or {}
+    clause = "".join(f" AND {dim} = %s" for dim in filters)
+    with connection.cursor() as cursor:
+        cursor.execute(TRUTH_SQL.format(filters=clause), [interval, start, end, SERVICES, *filters.values()])
+        rows = cursor.fetchall()
+    return rows[0], {row[0]: row for row in rows[1:]}
+
+
+def assert_close(estimate, exact):
+    assert estimate is not None
+    # Documented bound: 4.4 % of (1 + value); exact for values under ~10 ms.
+    assert abs(estimate - exact) <= MAX_RELATIVE_ERROR * (1 + exact) + 1e-6, (estimate, exact)
+
+
+def check(api, user_api_key, interval, params=None):
+    params = {"interval": interval, **(params or {})}
+    now = utc_now()
+    params.setdefault("start_time", (now - timedelta(hours=6)).isoformat())
+    params.setdefault("end_time", (now + timedelta(minutes=1)).isoformat())
+    response = api.get("/api/v1/metrics/aggregate", params, HTTP_X_API_KEY=user_api_key)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    filters = {k: v for k, v in params.items() if k in ("node", "method", "endpoint", "consumer", "context")}
+    services_param = params.get("service")
+    if services_param:
+        filters["service"] = services_param
+    interval_sql = {"1min": "1 minute", "5min": "5 minutes", "1hour": "1 hour", "1day": "1 day"}[interval]
+    total, per_bucket = truth(interval_sql, body["start_time"], body["end_time"], filters)
+    summary = body["metrics_summary"]
+    assert summary["total_requests"] == total[1]
+    assert summary["error_count"] == total[5]
+    if total[1]:
+        assert summary["min_response_time"] == total[3] and summary["max_response_time"] == total[4]
+        assert summary["avg_response_time"] == pytest.approx(total[2] / total[1], abs=0.01)
+        for key, exact in zip(("p50", "p90", "p95", "p99"), total[6], strict=True):
+            assert_close(summary[f"{key}_response_time"], exact)
+    for point in body["time_series"]:
+        from datetime import datetime
+
+        moment = datetime.fromisoformat(point["timestamp"].replace("Z", "+00:00"))
+        row = per_bucket.get(moment)
+        assert point["count"] == (row[1] if row else 0), point["timestamp"]
+        if row:
+            assert point["error_count"] == row[5]
+            assert (point["min_response_time"], point["max_response_time"]) == (row[3], row[4])
+            for key, exact in zip(("p50", "p90", "p95", "p99"), row[6], strict=True):
+                assert_close(point[f"{key}_response_time"], exact)
+        else:
+            assert point["avg_response_time"] is None
+    return body
+
+
+@pytest.mark.parametrize("interval", ["1min", "5min", "1hour", "1day"])
+def test_every_level_equals_raw_rows(api, user_api_key, traffic, interval):
+    check(api, user_api_key, interval)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"service": "checkout"},
+        {"service": "billing", "method": "GET"},
+        {"consumer": "consumer-001"},
+        {"node": "checkout-node-2", "context": "web"},
+        {"endpoint": "/api/users", "service": "checkout"},
+        {"method": "POST", "consumer": "consumer-000", "context": "mobile"},
+    ],
+)
+@pytest.mark.parametrize("interval", ["5min", "1hour"])
+def test_filtered_metrics_equal_raw_rows_in_every_materialisation(api, user_api_key, traffic, interval, params):
+    check(api, user_api_key, interval, params)
+
+
+def test_grouped_panels_equal_raw_rows(api, user_api_key, traffic):
+    body = check(api, user_api_key, "1hour")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT service, method, endpoint, count(*), count(*) FILTER (WHERE status >= 400) FROM requests "
+                       "GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 50")
+        endpoints = cursor.fetchall()
+        cursor.execute("SELECT consumer, count(*), count(*) FILTER (WHERE status >= 400) FROM requests GROUP BY 1")
+        consumers = {row[0]: row[1:] for row in cursor.fetchall()}
+        cursor.execute("SELECT service, status, count(*) FROM requests GROUP BY 1, 2 ORDER BY 1, 2")
+        statuses = cursor.fetchall()
+        cursor.execute("SELECT DISTINCT node FROM requests WHERE node IS NOT NULL ORDER BY 1")
+        nodes = [row[0] for row in cursor.fetchall()]
+    assert [(e["service"], e["method"], e["endpoint"], e["count"], e["error_count"]) for e in body["endpoints"]] == [
+        tuple(row) for row in endpoints
+    ]
+    assert {c["consumer"]: (c["count"], c["error_count"]) for c in body["consumers"]} == consumers
+    assert [(s["service"], s["status"], s["count"]) for s in body["status_distribution"]] == statuses
+    assert body["distinct_nodes"] == nodes
+    assert sum(s["count"] for s in body["system_overview"]["services"]) == body["metrics_summary"]["total_requests"]
+
+
+def test_a_refresh_with_nothing_new_changes_nothing(traffic):
+    refresher.refresh()
+    before = rollup_totals()
+    refresher.refresh()
+    assert rollup_totals() == before
+
+
+def test_recomputing_a_range_is_idempotent(traffic):
+    refresher.refresh()
+    before = rollup_totals()
+    now = utc_now()
+    refresher.mark_dirty(now - timedelta(hours=6), now)
+    refresher.refresh()
+    assert rollup_totals() == before
+
+
+def test_every_materialisation_of_a_level_holds_the_same_total(traffic):
+    refresher.refresh()
+    totals = rollup_totals()
+    for level in LEVELS:
+        assert len({totals[(level.name, m)] for (lvl, m) in totals if lvl == level.name}) == 1
+
+
+def rollup_totals():
+    totals = {}
+    with connection.cursor() as cursor:
+        for level, materialisation in relations():
+            cursor.execute(f"SELECT coalesce(sum(request_count), 0) FROM {materialisation.relation(level)}")
+            totals[(level.name, materialisation.relation(level))] = cursor.fetchone()[0]
+    return {(lvl, rel): value for (lvl, rel), value in totals.items()}
+
+
+def test_the_database_and_python_agree_on_histogram_slots(db):
+    values = [0, 1, 2, 9, 10, 11, 99, 100, 101, 999, 1000, 59_999, 60_000, 3_600_000]
+    with connection.cursor() as cursor:
+        for value in values:
+            cursor.execute(
+                "SELECT malti_hist_pack(histogram(ln(1 + %s::int), 0, ln(60001), 128))", [value]
+            )
+            dense = unpack(cursor.fetchone()[0])
+            assert dense.index(1) == slot_of(value), value
