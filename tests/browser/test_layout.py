@@ -1,0 +1,46 @@
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import DESKTOP, PHONE, Console, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for_chart(page):
+    expect(page.get_by_test_id("latency-chart").locator(".recharts-line").first).to_be_visible()
+
+
+def test_desktop_screenshot(page, login):
+    login(page)
+    wait_for_chart(page)
+    path = screenshot(page, "desktop")
+    assert path.stat().st_size > 10_000
+
+
+def test_a_phone_shows_everything_without_sideways_scrolling(browser_context, login):
+    page = browser_context(viewport=PHONE, color_scheme="dark", is_mobile=True, has_touch=True).new_page()
+    console = Console(page)
+    login(page)
+    wait_for_chart(page)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for panel in ("metric-cards", "panel-status", "panel-latency", "panel-endpoints", "panel-consumers"):
+        box = page.get_by_test_id(panel).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], panel
+    expect(page.get_by_test_id("logout")).to_be_visible()
+    screenshot(page, "phone")
+    assert console.errors == [] and console.dialogs == []
+
+
+def test_the_theme_toggle_is_remembered(browser_context, login):
+    page = browser_context(viewport=DESKTOP, color_scheme="light").new_page()
+    login(page)
+    toggle = page.get_by_test_id("theme-toggle")
+    expect(toggle).to_have_attribute("data-mode", "light")
+
+    toggle.click()
+    expect(toggle).to_have_attribute("data-mode", "dark")
+    page.reload()
+    expect(page.get_by_test_id("theme-toggle")).to_have_attribute("data-mode", "dark")
+    wait_for_chart(page)
+    screenshot(page, "desktop-dark")
