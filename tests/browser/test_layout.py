@@ -6,12 +6,17 @@ from tests.browser.conftest import DESKTOP, PHONE, Console, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# The seeded traffic spans the last five hours (ingest refuses rows older than raw retention).
+SCREENSHOT_VIEW = "/?range=6h"
+
+
 def wait_for_chart(page):
     expect(page.get_by_test_id("latency-chart").locator(".recharts-line").first).to_be_visible()
+    page.mouse.move(0, 0)  # no chart tooltip in the picture
 
 
 def test_desktop_screenshot(page, login):
-    login(page)
+    login(page, SCREENSHOT_VIEW)
     wait_for_chart(page)
     path = screenshot(page, "desktop")
     assert path.stat().st_size > 10_000
@@ -20,7 +25,7 @@ def test_desktop_screenshot(page, login):
 def test_a_phone_shows_everything_without_sideways_scrolling(browser_context, login):
     page = browser_context(viewport=PHONE, color_scheme="dark", is_mobile=True, has_touch=True).new_page()
     console = Console(page)
-    login(page)
+    login(page, SCREENSHOT_VIEW)
     wait_for_chart(page)
 
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

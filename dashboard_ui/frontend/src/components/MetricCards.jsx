@@ -42,6 +42,14 @@ function buildCards(data, thresholds) {
       spark: series(ts, (b) => (minutes ? b.count / minutes : b.count)),
     },
     {
+      id: 'error-rate',
+      title: 'Error rate',
+      value: formatPercent(summary.error_rate),
+      caption: `${formatCount(summary.client_error_count)} 4xx · ${formatCount(summary.server_error_count)} 5xx`,
+      spark: series(ts, (b) => (b.count ? (100 * b.error_count) / b.count : null)),
+      status: status(summary.error_rate, null),
+    },
+    {
       ...latencyCard('avg-latency', 'Average latency', 'avg_response_time', summary, ts),
       status: status(null, summary.avg_response_time),
     },
@@ -50,14 +58,6 @@ function buildCards(data, thresholds) {
     latencyCard('p99-latency', 'p99 latency', 'p99_response_time', summary, ts),
     latencyCard('min-latency', 'Min latency', 'min_response_time', summary, ts),
     latencyCard('max-latency', 'Max latency', 'max_response_time', summary, ts),
-    {
-      id: 'error-rate',
-      title: 'Error rate',
-      value: formatPercent(summary.error_rate),
-      caption: `${formatCount(summary.client_error_count)} 4xx · ${formatCount(summary.server_error_count)} 5xx`,
-      spark: series(ts, (b) => (b.count ? (100 * b.error_count) / b.count : null)),
-      status: status(summary.error_rate, null),
-    },
   ];
 }
 
