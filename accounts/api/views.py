@@ -7,7 +7,6 @@ from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -58,6 +57,10 @@ class AuthTestView(APIView):
         )
 
 
+def unauthorized(detail: str) -> Response:
+    return Response({"detail": detail}, status=status.HTTP_401_UNAUTHORIZED)
+
+
 def enforce_csrf(request):
     """Login views authenticate nobody yet, but still refuse cross-site posts."""
     CsrfSessionAuthentication().enforce_csrf(request)
@@ -90,7 +93,7 @@ class LoginView(APIView):
             return Response({"detail": "Enter a username and a password."}, status=status.HTTP_400_BAD_REQUEST)
         user = authenticate(request, username=username, password=password)
         if user is None:
-            raise AuthenticationFailed("Wrong username or password.")
+            return unauthorized("Wrong username or password.")
         login(request, user)
         return Response({"user": describe_user(user, None)})
 
@@ -108,9 +111,9 @@ class ApiKeyLoginView(APIView):
         check_login_rate(request, f"key:{raw[:16]}")
         key = ApiKey.objects.for_key(raw)
         if key is None or not key.is_usable():
-            raise AuthenticationFailed("Unknown, revoked or expired API key.")
+            return unauthorized("Unknown, revoked or expired API key.")
         if key.kind != ApiKey.Kind.USER:
-            raise AuthenticationFailed("Service keys can only ingest; sign in with a user key.")
+            return unauthorized("Service keys can only ingest; sign in with a user key.")
         key.touch()
         login(request, key.user, backend="django.contrib.auth.backends.ModelBackend")
         return Response({"user": describe_user(key.user, key)})
