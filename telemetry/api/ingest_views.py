@@ -1,5 +1,8 @@
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+import hashlib
+
+import orjson
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -13,7 +16,7 @@ from malti_site.api_errors import ServiceUnavailable
 from malti_site.ratelimits import ingest_key, rate_for
 from telemetry.api.parsers import IngestJSONParser
 from telemetry.ingest import ForeignServiceRecord, InvalidBatch, ingest_limits, validate_batch
-from telemetry.models import Request, RetentionPolicy
+from telemetry.models import IngestReceipt, Request
 from telemetry.models.raw import utcnow
 from telemetry.retention_cache import raw_retention
 
@@ -47,7 +50,14 @@ class IngestView(APIView):
                 )
             },
         ),
-        parameters=[OpenApiParameter("X-API-Key", str, OpenApiParameter.HEADER, required=True)],
+        parameters=[
+            OpenApiParameter("X-API-Key", str, OpenApiParameter.HEADER, required=True),
+            OpenApiParameter(
+                "Idempotency-Key", str, OpenApiParameter.HEADER,
+                description="Optional. The same key and body within 24 hours returns the first answer and stores "
+                "nothing again; the same key with another body is a 409.",
+            ),
+        ],
         responses={
             200: inline_serializer(
                 "IngestResult",
@@ -68,16 +78,37 @@ class IngestView(APIView):
             return Response(exc.as_dict(), status=status.HTTP_403_FORBIDDEN)
         except InvalidBatch as exc:
             return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+        idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
+        if len(idempotency_key) > 200:
+            return Response({"detail": "Idempotency-Key is longer than 200 characters."}, status=400)
         try:
-            count = Request.objects.ingest(rows)
+            with transaction.atomic():
+                if idempotency_key:
+                    receipt, is_new = IngestReceipt.objects.claim(service, idempotency_key, body_digest(request.data))
+                    if not is_new:
+                        return replay(receipt, body_digest(request.data))
+                count = Request.objects.ingest(rows)
+                answer = {"message": f"Successfully ingested {count} requests", "count": count, "service": service.name}
+                if idempotency_key:
+                    receipt.response = answer
+                    receipt.save(update_fields=["response"])
         except (OperationalError, InterfaceError) as exc:
             raise ServiceUnavailable() from exc
         except DatabaseError as exc:
             # e.g. a NUL byte that slipped past validation: refuse, never 500.
             return Response({"detail": f"The batch could not be stored: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(answer)
+
+
+def body_digest(data) -> str:
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def replay(receipt, digest):
+    """The first answer for this key, or 409 when the key is reused for another body."""
+    if receipt.body_digest != digest:
         return Response(
-            {"message": f"Successfully ingested {count} requests", "count": count, "service": service.name}
+            {"detail": "This Idempotency-Key was already used with a different body."}, status=status.HTTP_409_CONFLICT
         )
+    return Response(receipt.response, headers={"Idempotent-Replayed": "true"})
 
-
-__all__ = ["IngestView", "RetentionPolicy"]

@@ -1,4 +1,5 @@
+from telemetry.models.idempotency import IngestReceipt
 from telemetry.models.raw import Request
 from telemetry.models.retention import RetentionPolicy
 
-__all__ = ["Request", "RetentionPolicy"]
+__all__ = ["IngestReceipt", "Request", "RetentionPolicy"]

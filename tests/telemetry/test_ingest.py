@@ -256,3 +256,45 @@ def test_use_is_recorded_at_most_once_a_minute(api, service, service_api_key):
     post_batch(api, service_api_key, [record()])
     key.refresh_from_db()
     assert key.last_used == first
+
+
+def test_the_same_idempotency_key_and_body_is_stored_once(api, service_api_key):
+    records = [record(), record()]
+    first = post_batch(api, service_api_key, records, HTTP_IDEMPOTENCY_KEY="batch-1")
+    again = post_batch(api, service_api_key, records, HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert raw_count() == 2
+
+
+def test_an_idempotency_key_reused_for_another_body_is_409(api, service_api_key):
+    post_batch(api, service_api_key, [record()], HTTP_IDEMPOTENCY_KEY="batch-1")
+    response = post_batch(api, service_api_key, [record(status=500)], HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert response.status_code == 409
+    assert raw_count() == 1
+
+
+def test_a_rejected_batch_does_not_use_up_its_idempotency_key(api, service_api_key):
+    assert post_batch(api, service_api_key, [record(status=7)], HTTP_IDEMPOTENCY_KEY="k").status_code == 400
+    assert post_batch(api, service_api_key, [record()], HTTP_IDEMPOTENCY_KEY="k").status_code == 200
+    assert raw_count() == 1
+
+
+def test_idempotency_keys_expire_after_a_day(api, service_api_key):
+    from telemetry.models import IngestReceipt
+
+    post_batch(api, service_api_key, [record()], HTTP_IDEMPOTENCY_KEY="old")
+    IngestReceipt.objects.update(created_at=utc_now() - timedelta(hours=25))
+    assert post_batch(api, service_api_key, [record()], HTTP_IDEMPOTENCY_KEY="old").status_code == 200
+    assert raw_count() == 2
+
+
+def test_ingest_is_rate_limited_per_key_with_retry_after(api, service_api_key, settings):
+    settings.MALTI_RATELIMIT_INGEST = "2/m"
+    codes = [post_batch(api, service_api_key, [record()]).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    response = post_batch(api, service_api_key, [record()])
+    assert response.headers["Retry-After"].isdigit()
+    assert "Rate limit" in response.json()["detail"]
+    assert raw_count() == 2

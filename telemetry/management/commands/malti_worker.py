@@ -12,6 +12,7 @@ from django.db.utils import DatabaseError, InterfaceError
 
 from telemetry import retention
 from telemetry.edition import has_continuous_aggregates
+from telemetry.models import IngestReceipt
 from telemetry.rollups import refresher
 
 log = logging.getLogger("malti.worker")
@@ -72,6 +73,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{time.strftime('%H:%M:%S')} {report}")
 
     def _retention(self, verbosity):
+        IngestReceipt.objects.prune()
         dropped = retention.apply()
         if verbosity >= 1 and any(dropped.values()):
             detail = ", ".join(f"{count} from {level}" for level, count in dropped.items() if count)
