@@ -84,4 +84,5 @@ class Command(BaseCommand):
         try:
             validate_password(password, user)
         except ValidationError as exc:
-            raise CommandError(f"The password for {user.get_username()} is too weak: {' '.join(exc.messages)}") from None
+            problems = " ".join(exc.messages)
+            raise CommandError(f"The password for {user.get_username()} is too weak: {problems}") from None
