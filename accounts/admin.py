@@ -18,8 +18,10 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _services=Count("services", distinct=True), _members=Count("memberships", distinct=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_services=Count("services", distinct=True), _members=Count("memberships", distinct=True))
         )
 
     @admin.display(description="services", ordering="_services")
@@ -74,7 +76,17 @@ class ApiKeyForm(forms.ModelForm):
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
-    list_display = ["__str__", "kind", "name", "prefix", "created_at", "created_by", "expires_at", "revoked_at", "last_used"]
+    list_display = [
+        "__str__",
+        "kind",
+        "name",
+        "prefix",
+        "created_at",
+        "created_by",
+        "expires_at",
+        "revoked_at",
+        "last_used",
+    ]
     list_filter = ["kind", "revoked_at", "service__tenant"]
     list_select_related = ["service", "user", "created_by"]
     search_fields = ["name", "prefix", "service__name", "user__username"]

@@ -17,7 +17,9 @@ class Tenant(models.Model):
     name = models.CharField(max_length=100, unique=True)
     error_rate_warning = models.FloatField(default=5.0, help_text="Error rate (%) from which the dashboard warns.")
     error_rate_critical = models.FloatField(default=10.0, help_text="Error rate (%) shown as critical.")
-    latency_warning_ms = models.PositiveIntegerField(default=500, help_text="p95 latency (ms) from which the dashboard warns.")
+    latency_warning_ms = models.PositiveIntegerField(
+        default=500, help_text="p95 latency (ms) from which the dashboard warns."
+    )
     latency_critical_ms = models.PositiveIntegerField(default=1000, help_text="p95 latency (ms) shown as critical.")
     created_at = models.DateTimeField(auto_now_add=True)
 

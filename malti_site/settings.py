@@ -29,7 +29,9 @@ if SECRET_KEY.lower() in _PLACEHOLDER_KEYS or len(SECRET_KEY) < 32:
 
 ALLOWED_HOSTS = env_list("MALTI_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("MALTI_ALLOWED_HOSTS must list the host names Malti is served under, e.g. malti.example.com")
+    raise ImproperlyConfigured(
+        "MALTI_ALLOWED_HOSTS must list the host names Malti is served under, e.g. malti.example.com"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("MALTI_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -101,6 +103,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("MALTI_REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's built-in RedisCache is atomic (INCR), which is all django-ratelimit needs.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # django-ratelimit refuses non-shared caches (E003); a single process may

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from telemetry.rollups.catalog import LEVEL_BY_NAME, Level
 from telemetry.rollups.histogram import percentiles
-from telemetry.rollups.query import FILTER_DIMENSIONS, MetricsReader, Scope, resolution_for
+from telemetry.rollups.query import FILTER_DIMENSIONS, MetricsReader, Scope, ceil_to, floor_to, resolution_for
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 MAX_POINTS = 5000
@@ -24,17 +24,6 @@ def parse_time(name: str, value: str | None) -> datetime | None:
     except ValueError:
         raise BadParameter(f"{name} is not an ISO 8601 timestamp: {value[:40]!r}") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def floor_to(moment: datetime, level: Level) -> datetime:
-    epoch = datetime(2000, 1, 3, tzinfo=UTC)  # time_bucket's origin
-    steps = (moment - epoch) // level.width
-    return epoch + steps * level.width
-
-
-def ceil_to(moment: datetime, level: Level) -> datetime:
-    floored = floor_to(moment, level)
-    return floored if floored == moment else floored + level.width
 
 
 @dataclass
@@ -68,7 +57,9 @@ class MetricsRequest:
             level = resolution_for(span)
         start, end = floor_to(start, level), ceil_to(end, level)
         if (end - start) / level.width > MAX_POINTS:
-            raise BadParameter(f"{interval} buckets over this range would be more than {MAX_POINTS} points; use a coarser interval.")
+            raise BadParameter(
+                f"{interval} buckets over this range would be more than {MAX_POINTS} points; use a coarser interval."
+            )
         filters = {}
         for dim in FILTER_DIMENSIONS:
             value = params.get(dim)
@@ -98,7 +89,15 @@ def _latency(row) -> dict:
     if not row or not row["count"]:
         return {key: None for key in ("avg", "min", "max", "p50", "p90", "p95", "p99")}
     p50, p90, p95, p99 = percentiles(row["histogram"], QUANTILES, row["time_min"], row["time_max"])
-    return {"avg": _avg(row), "min": row["time_min"], "max": row["time_max"], "p50": p50, "p90": p90, "p95": p95, "p99": p99}
+    return {
+        "avg": _avg(row),
+        "min": row["time_min"],
+        "max": row["time_max"],
+        "p50": p50,
+        "p90": p90,
+        "p95": p95,
+        "p99": p99,
+    }
 
 
 def _iso(moment: datetime) -> str:
@@ -175,7 +174,7 @@ def build_response(request: MetricsRequest, visible_services, thresholds: dict |
             "error_count": row["errors"],
             "avg_response_time": _avg(row),
         }
-        for row in reader.grouped(("consumer",))
+        for row in reader.grouped(("consumer",), latency=False)
     ]
     services = []
     for row in reader.grouped(("service",), limit=1000):

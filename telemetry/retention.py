@@ -70,7 +70,9 @@ def set_policy(level: str, text: str) -> timedelta:
     duration = parse_duration_text(text)
     community = has_continuous_aggregates()
     if level == "raw" and duration < MIN_RAW_RETENTION[community]:
-        raise ValidationError(f"Raw data must be kept at least {MIN_RAW_RETENTION[community]} (rollups are built from it).")
+        raise ValidationError(
+            f"Raw data must be kept at least {MIN_RAW_RETENTION[community]} (rollups are built from it)."
+        )
     if duration <= timedelta(0):
         raise ValidationError("A retention period must be positive.")
     with transaction.atomic():

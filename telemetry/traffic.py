@@ -10,8 +10,33 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 METHOD_WEIGHTS = {"GET": 70, "POST": 18, "PUT": 6, "DELETE": 4, "PATCH": 2}
-STATUS_WEIGHTS = {200: 820, 201: 60, 204: 30, 304: 20, 400: 25, 401: 12, 403: 6, 404: 15, 409: 3, 429: 3, 500: 4, 502: 1, 503: 1}
-RESOURCES = ["orders", "users", "items", "carts", "payments", "invoices", "sessions", "products", "reviews", "shipments"]
+STATUS_WEIGHTS = {
+    200: 820,
+    201: 60,
+    204: 30,
+    304: 20,
+    400: 25,
+    401: 12,
+    403: 6,
+    404: 15,
+    409: 3,
+    429: 3,
+    500: 4,
+    502: 1,
+    503: 1,
+}
+RESOURCES = [
+    "orders",
+    "users",
+    "items",
+    "carts",
+    "payments",
+    "invoices",
+    "sessions",
+    "products",
+    "reviews",
+    "shipments",
+]
 CONTEXTS = ["web", "mobile", "batch", "internal"]
 
 
@@ -45,9 +70,12 @@ class TrafficModel:
     def _endpoint(self, i: int) -> str:
         resource = RESOURCES[i % len(RESOURCES)]
         shape = i // len(RESOURCES)
-        return [f"/api/{resource}", f"/api/{resource}/{{id}}", f"/api/{resource}/{{id}}/history", f"/v2/{resource}/search"][
-            shape % 4
-        ] + (f"/{shape // 4}" if shape >= 4 else "")
+        return [
+            f"/api/{resource}",
+            f"/api/{resource}/{{id}}",
+            f"/api/{resource}/{{id}}/history",
+            f"/v2/{resource}/search",
+        ][shape % 4] + (f"/{shape // 4}" if shape >= 4 else "")
 
     def records(self, count: int, start: datetime, end: datetime) -> list[dict]:
         """`count` records spread uniformly over [start, end)."""

@@ -1,7 +1,7 @@
-from django.conf import settings
 import hashlib
 
 import orjson
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
@@ -53,7 +53,9 @@ class IngestView(APIView):
         parameters=[
             OpenApiParameter("X-API-Key", str, OpenApiParameter.HEADER, required=True),
             OpenApiParameter(
-                "Idempotency-Key", str, OpenApiParameter.HEADER,
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
                 description="Optional. The same key and body within 24 hours returns the first answer and stores "
                 "nothing again; the same key with another body is a 409.",
             ),
@@ -61,7 +63,11 @@ class IngestView(APIView):
         responses={
             200: inline_serializer(
                 "IngestResult",
-                {"message": serializers.CharField(), "count": serializers.IntegerField(), "service": serializers.CharField()},
+                {
+                    "message": serializers.CharField(),
+                    "count": serializers.IntegerField(),
+                    "service": serializers.CharField(),
+                },
             )
         },
     )
@@ -111,4 +117,3 @@ def replay(receipt, digest):
             {"detail": "This Idempotency-Key was already used with a different body."}, status=status.HTTP_409_CONFLICT
         )
     return Response(receipt.response, headers={"Idempotent-Replayed": "true"})
-

@@ -99,8 +99,15 @@ def select_sql(level: Level, materialisation: Materialisation, where: str = "") 
 
 
 def column_definitions(materialisation: Materialisation) -> str:
-    types = {"status": "SMALLINT NOT NULL", "service": "TEXT NOT NULL", "method": "TEXT NOT NULL",
-             "endpoint": "TEXT NOT NULL", "consumer": "TEXT NOT NULL", "node": "TEXT", "context": "TEXT"}
+    types = {
+        "status": "SMALLINT NOT NULL",
+        "service": "TEXT NOT NULL",
+        "method": "TEXT NOT NULL",
+        "endpoint": "TEXT NOT NULL",
+        "consumer": "TEXT NOT NULL",
+        "node": "TEXT",
+        "context": "TEXT",
+    }
     dims = ", ".join(f"{dim} {types[dim]}" for dim in materialisation.dimensions)
     return (
         f"bucket TIMESTAMPTZ NOT NULL, {dims}, request_count BIGINT NOT NULL, response_time_sum BIGINT NOT NULL, "

@@ -12,15 +12,16 @@ from the catalog); every value a user sends travels as a parameter.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
 from telemetry.edition import has_continuous_aggregates
-from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, Level, finer
+from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, Level
 from telemetry.rollups.histogram import HISTOGRAM_SQL
 from telemetry.rollups.refresher import watermarks
 
+ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)  # time_bucket's origin: buckets align with it
 FILTER_DIMENSIONS = ("service", "node", "method", "endpoint", "consumer", "context")
 MEASURE_COLUMNS = "request_count, response_time_sum, response_time_min, response_time_max, latency_histogram"
 
@@ -48,14 +49,15 @@ TIME_SERIES_SQL = (
     "WITH rows AS ({union}) SELECT time_bucket(%s::interval, bucket) AS t, " + MEASURES_SQL + " FROM rows "
     "GROUP BY GROUPING SETS ((t), ()) ORDER BY t NULLS FIRST"
 )
+COUNT_MEASURES_SQL = MEASURES_SQL.replace(", malti_hist_merge(latency_histogram) AS histogram", "")
 GROUPED_SQL = (
-    "WITH rows AS ({union}) SELECT {group}, " + MEASURES_SQL + " FROM rows GROUP BY {group} "
-    "ORDER BY count DESC, {group} LIMIT %s"
+    "WITH rows AS ({union}) SELECT {group}, {measures} FROM rows GROUP BY {group} ORDER BY count DESC, {group} LIMIT %s"
 )
-COUNTS_SQL = "WITH rows AS ({union}) SELECT {group}, sum(request_count)::bigint AS count FROM rows GROUP BY {group} ORDER BY {group}"
-DISTINCT_SQL = (
-    "WITH rows AS ({union}) SELECT DISTINCT {dim} FROM rows WHERE {dim} IS NOT NULL ORDER BY {dim} LIMIT %s"
+COUNTS_SQL = (
+    "WITH rows AS ({union}) SELECT {group}, sum(request_count)::bigint AS count FROM rows "
+    "GROUP BY {group} ORDER BY {group}"
 )
+DISTINCT_SQL = "WITH rows AS ({union}) SELECT DISTINCT {dim} FROM rows WHERE {dim} IS NOT NULL ORDER BY {dim} LIMIT %s"
 
 
 @dataclass(frozen=True)
@@ -77,32 +79,54 @@ def choose_materialisation(dimensions):
     return next(m for m in MATERIALISATIONS if m.covers(needed))
 
 
-def _tiers(scope: Scope):
-    """[(relation level or None for raw, start, end)] covering [start, end) without overlap."""
-    if has_continuous_aggregates():
-        return [(scope.level, scope.start, scope.end)]
-    marks = watermarks()
-    tiers = []
-    cursor_time = scope.start
-    level = scope.level
-    while level is not None:
-        upper = min(scope.end, max(cursor_time, marks.get(level.name, cursor_time)))
-        if upper > cursor_time:
-            tiers.append((level, cursor_time, upper))
-            cursor_time = upper
-        level = finer(level)
-    if cursor_time < scope.end:
-        tiers.append((None, cursor_time, scope.end))
-    return tiers
+def floor_to(moment: datetime, level: Level) -> datetime:
+    return ORIGIN + ((moment - ORIGIN) // level.width) * level.width
 
 
-def _union(scope: Scope, dims: tuple[str, ...]):
+def ceil_to(moment: datetime, level: Level) -> datetime:
+    floored = floor_to(moment, level)
+    return floored if floored == moment else floored + level.width
+
+
+def decompose(start: datetime, end: datetime, coarsest: Level, marks: dict | None):
+    """Cover [start, end) with the coarsest whole buckets available, finer ones at the edges.
+
+    Returns [(level, start, end)], level None meaning raw rows. `marks` are the
+    Apache refresher's watermarks (a level holds complete buckets before its
+    own); None on the community edition, whose real-time aggregates hold
+    everything.
+    """
+    levels = list(reversed(LEVELS[: LEVELS.index(coarsest) + 1]))
+    pieces = []
+
+    def cover(low, high, remaining):
+        if low >= high:
+            return
+        if not remaining:
+            pieces.append((None, low, high))
+            return
+        level, finer_levels = remaining[0], remaining[1:]
+        limit = high if marks is None else min(high, max(low, marks.get(level.name, low)))
+        first, last = ceil_to(low, level), floor_to(limit, level)
+        if first < last:
+            cover(low, first, finer_levels)
+            pieces.append((level, first, last))
+            cover(last, high, finer_levels)
+        else:
+            cover(low, high, finer_levels)
+
+    cover(start, end, levels)
+    return pieces
+
+
+def _union(scope: Scope, dims: tuple[str, ...], pieces):
+    """UNION ALL of the pieces, read from the smallest materialisation that has every dimension."""
     materialisation = choose_materialisation(set(dims) | scope.filter_dimensions())
     dim_sql = ", ".join(dims)
     filter_sql = " AND service = ANY(%s)" + "".join(f" AND {dim} = %s" for dim in scope.filters)
     filter_params = [list(scope.services), *scope.filters.values()]
     parts, params = [], []
-    for level, start, end in _tiers(scope):
+    for level, start, end in pieces:
         if level is None:
             parts.append(RAW_TIER_SQL.format(dims=dim_sql, filters=filter_sql))
         else:
@@ -124,6 +148,11 @@ class MetricsReader:
 
     def __init__(self, scope: Scope):
         self.scope = scope
+        marks = None if has_continuous_aggregates() else watermarks()
+        # The time series needs buckets no wider than its resolution; totals
+        # and breakdowns may use whole days and hours wherever they fit.
+        self.series_pieces = decompose(scope.start, scope.end, scope.level, marks)
+        self.total_pieces = decompose(scope.start, scope.end, LEVELS[-1], marks)
 
     def _empty(self):
         return not self.scope.services
@@ -132,27 +161,29 @@ class MetricsReader:
         """(rows per bucket, the overall row) at the scope's resolution."""
         if self._empty():
             return [], None
-        union, params = _union(self.scope, ("status",))
+        union, params = _union(self.scope, ("status",), self.series_pieces)
         rows = _run(TIME_SERIES_SQL.format(union=union), [*params, self.scope.level.interval])
         total = rows[0] if rows and rows[0]["t"] is None else None
         return [row for row in rows if row["t"] is not None], total
 
-    def grouped(self, group: tuple[str, ...], limit: int = 50):
+    def grouped(self, group: tuple[str, ...], limit: int = 50, latency: bool = True):
+        """Rows per group, largest first; `latency=False` skips the histogram merge."""
         if self._empty():
             return []
-        union, params = _union(self.scope, (*group, "status") if "status" not in group else group)
-        return _run(GROUPED_SQL.format(union=union, group=", ".join(group)), [*params, limit])
+        union, params = _union(self.scope, (*group, "status"), self.total_pieces)
+        measures = MEASURES_SQL if latency else COUNT_MEASURES_SQL
+        return _run(GROUPED_SQL.format(union=union, group=", ".join(group), measures=measures), [*params, limit])
 
     def counts(self, group: tuple[str, ...]):
         if self._empty():
             return []
-        union, params = _union(self.scope, group)
+        union, params = _union(self.scope, group, self.total_pieces)
         return _run(COUNTS_SQL.format(union=union, group=", ".join(group)), params)
 
     def distinct(self, dim: str, limit: int = 500):
         if self._empty():
             return []
-        union, params = _union(self.scope, (dim,))
+        union, params = _union(self.scope, (dim,), self.total_pieces)
         return [row[dim] for row in _run(DISTINCT_SQL.format(union=union, dim=dim), [*params, limit])]
 
 

@@ -36,8 +36,8 @@ MARK_DIRTY_MINUTES_SQL = (
     "interval '1 minute')"
 )
 MARK_DIRTY_BUCKETS_SQL = (
-    "INSERT INTO malti_dirty_buckets (level, bucket) SELECT %s, time_bucket(%s::interval, b) FROM unnest(%s::timestamptz[]) b "
-    "GROUP BY 2"
+    "INSERT INTO malti_dirty_buckets (level, bucket) "
+    "SELECT %s, time_bucket(%s::interval, b) FROM unnest(%s::timestamptz[]) b GROUP BY 2"
 )
 WATERMARK_SQL = "UPDATE malti_refresh_state SET watermark = time_bucket(%s::interval, %s::timestamptz) WHERE level = %s"
 READ_WATERMARKS_SQL = "SELECT level, watermark FROM malti_refresh_state"

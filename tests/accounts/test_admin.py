@@ -40,9 +40,7 @@ def test_admin_creates_a_key_shows_it_once_and_revokes_it(admin_client, service)
     assert key is not None and key.name == "prod" and key.created_by.username == "root"
     listing = admin_client.get("/admin/accounts/apikey/").content.decode()
     assert shown.group(1) not in listing
-    admin_client.post(
-        "/admin/accounts/apikey/", {"action": "revoke_keys", "_selected_action": [key.pk]}, follow=True
-    )
+    admin_client.post("/admin/accounts/apikey/", {"action": "revoke_keys", "_selected_action": [key.pk]}, follow=True)
     key.refresh_from_db()
     assert key.is_revoked and key.revoked_by.username == "root"
 

@@ -32,8 +32,9 @@ def csrf_client():
 
 def test_password_login_starts_a_session_with_csrf(user):
     client, token = csrf_client()
-    response = client.post("/api/v1/auth/login", {"username": "alice", "password": PASSWORD}, format="json",
-                           HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        "/api/v1/auth/login", {"username": "alice", "password": PASSWORD}, format="json", HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code == 200
     assert client.get("/api/v1/auth/test").json()["user"]["auth"] == "session"
 
@@ -46,8 +47,9 @@ def test_login_without_the_csrf_token_is_refused(user):
 
 def test_a_wrong_password_is_401(user):
     client, token = csrf_client()
-    response = client.post("/api/v1/auth/login", {"username": "alice", "password": "nope"}, format="json",
-                           HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        "/api/v1/auth/login", {"username": "alice", "password": "nope"}, format="json", HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code == 401
 
 
@@ -60,13 +62,17 @@ def test_api_key_login_starts_a_session_for_the_keys_user(user, user_api_key):
 
 def test_a_service_key_cannot_log_in(service_api_key):
     client, token = csrf_client()
-    response = client.post("/api/v1/auth/login/key", {"api_key": service_api_key}, format="json", HTTP_X_CSRFTOKEN=token)
+    response = client.post(
+        "/api/v1/auth/login/key", {"api_key": service_api_key}, format="json", HTTP_X_CSRFTOKEN=token
+    )
     assert response.status_code == 401
 
 
 def test_logout_ends_the_session(user):
     client, token = csrf_client()
-    client.post("/api/v1/auth/login", {"username": "alice", "password": PASSWORD}, format="json", HTTP_X_CSRFTOKEN=token)
+    client.post(
+        "/api/v1/auth/login", {"username": "alice", "password": PASSWORD}, format="json", HTTP_X_CSRFTOKEN=token
+    )
     token = client.cookies["csrftoken"].value
     assert client.post("/api/v1/auth/logout", HTTP_X_CSRFTOKEN=token).status_code == 204
     assert client.get("/api/v1/auth/test").status_code in (401, 403)
@@ -76,8 +82,9 @@ def test_login_attempts_are_rate_limited_per_user_name(user, settings):
     settings.MALTI_RATELIMIT_LOGIN = "3/m"
     client, token = csrf_client()
     codes = [
-        client.post("/api/v1/auth/login", {"username": "alice", "password": "x"}, format="json",
-                    HTTP_X_CSRFTOKEN=token).status_code
+        client.post(
+            "/api/v1/auth/login", {"username": "alice", "password": "x"}, format="json", HTTP_X_CSRFTOKEN=token
+        ).status_code
         for _ in range(5)
     ]
     assert codes[:3] == [401, 401, 401] and codes[3:] == [429, 429]

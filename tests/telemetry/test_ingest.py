@@ -6,7 +6,7 @@ import pytest
 
 from accounts.models import ApiKey
 from tests.conftest import post_batch, record, utc_now
-from tests.factories import ServiceFactory, TenantFactory, service_key
+from tests.factories import ServiceFactory, TenantFactory
 from tests.telemetry.helpers import raw_count, raw_rows
 
 pytestmark = pytest.mark.django_db
@@ -23,9 +23,7 @@ def test_it_stores_every_field_as_sent(api, service_api_key):
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     with_time = utc_now().replace(microsecond=0)
     post_batch(api, service_api_key, [record(method="post", created_at=with_time.isoformat())])
-    assert raw_rows() == [
-        ("checkout", "node-1", "POST", "/api/orders/{id}", "web", 200, 42, "web-app", with_time)
-    ]
+    assert raw_rows() == [("checkout", "node-1", "POST", "/api/orders/{id}", "web", 200, 42, "web-app", with_time)]
     assert moment.tzinfo is UTC
 
 

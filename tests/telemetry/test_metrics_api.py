@@ -36,12 +36,28 @@ def get(api, path, key, **params):
 
 def test_the_response_keeps_the_seed_shape(api, user_api_key, two_tenants):
     body = get(api, AGGREGATE, user_api_key).json()
-    for key in ("time_series", "metrics_summary", "endpoints", "status_distribution", "consumers",
-                "system_overview", "distinct_nodes", "distinct_contexts"):
+    for key in (
+        "time_series",
+        "metrics_summary",
+        "endpoints",
+        "status_distribution",
+        "consumers",
+        "system_overview",
+        "distinct_nodes",
+        "distinct_contexts",
+    ):
         assert key in body
     summary = body["metrics_summary"]
-    for key in ("p50_response_time", "p90_response_time", "p95_response_time", "p99_response_time",
-                "requests_per_minute", "client_error_count", "server_error_count", "error_rate"):
+    for key in (
+        "p50_response_time",
+        "p90_response_time",
+        "p95_response_time",
+        "p99_response_time",
+        "requests_per_minute",
+        "client_error_count",
+        "server_error_count",
+        "error_rate",
+    ):
         assert key in summary
     assert summary["error_count"] == summary["client_error_count"] + summary["server_error_count"]
 
@@ -49,15 +65,26 @@ def test_the_response_keeps_the_seed_shape(api, user_api_key, two_tenants):
 def test_resolution_follows_the_range(api, user_api_key, two_tenants):
     now = utc_now()
     for hours, interval in ((1, "1min"), (24, "5min"), (24 * 7, "1hour")):
-        body = get(api, AGGREGATE, user_api_key, start_time=(now - timedelta(hours=hours)).isoformat(),
-                   end_time=now.isoformat()).json()
+        body = get(
+            api,
+            AGGREGATE,
+            user_api_key,
+            start_time=(now - timedelta(hours=hours)).isoformat(),
+            end_time=now.isoformat(),
+        ).json()
         assert body["interval"] == interval
 
 
 def test_every_bucket_is_present_with_zero_for_empty_ones(api, user_api_key, two_tenants):
     now = utc_now()
-    body = get(api, AGGREGATE, user_api_key, start_time=(now - timedelta(hours=12)).isoformat(),
-               end_time=now.isoformat(), interval="1hour").json()
+    body = get(
+        api,
+        AGGREGATE,
+        user_api_key,
+        start_time=(now - timedelta(hours=12)).isoformat(),
+        end_time=now.isoformat(),
+        interval="1hour",
+    ).json()
     stamps = [point["timestamp"] for point in body["time_series"]]
     assert len(stamps) in (12, 13) and len(set(stamps)) == len(stamps)
     empty = [p for p in body["time_series"] if p["count"] == 0]
@@ -105,8 +132,14 @@ def test_a_user_sees_only_their_tenants_services(api, user_api_key, two_tenants)
 @pytest.mark.parametrize("path", [AGGREGATE, REALTIME])
 @pytest.mark.parametrize(
     "params",
-    [{"service": "billing"}, {"service": "billing", "node": "billing-node-1"}, {"endpoint": "/api/orders"},
-     {"consumer": "consumer-000"}, {"context": "web"}, {"method": "GET"}],
+    [
+        {"service": "billing"},
+        {"service": "billing", "node": "billing-node-1"},
+        {"endpoint": "/api/orders"},
+        {"consumer": "consumer-000"},
+        {"context": "web"},
+        {"method": "GET"},
+    ],
 )
 def test_asking_for_another_tenants_data_returns_none_of_it(api, user_api_key, two_tenants, path, params):
     body = get(api, path, user_api_key, **params).json()

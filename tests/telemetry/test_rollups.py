@@ -127,8 +127,10 @@ def test_filtered_metrics_equal_raw_rows_in_every_materialisation(api, user_api_
 def test_grouped_panels_equal_raw_rows(api, user_api_key, traffic):
     body = check(api, user_api_key, "1hour")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT service, method, endpoint, count(*), count(*) FILTER (WHERE status >= 400) FROM requests "
-                       "GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 50")
+        cursor.execute(
+            "SELECT service, method, endpoint, count(*), count(*) FILTER (WHERE status >= 400) FROM requests "
+            "GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 50"
+        )
         endpoints = cursor.fetchall()
         cursor.execute("SELECT consumer, count(*), count(*) FILTER (WHERE status >= 400) FROM requests GROUP BY 1")
         consumers = {row[0]: row[1:] for row in cursor.fetchall()}
@@ -181,8 +183,6 @@ def test_the_database_and_python_agree_on_histogram_slots(db):
     values = [0, 1, 2, 9, 10, 11, 99, 100, 101, 999, 1000, 59_999, 60_000, 3_600_000]
     with connection.cursor() as cursor:
         for value in values:
-            cursor.execute(
-                "SELECT malti_hist_pack(histogram(ln(1 + %s::int), 0, ln(60001), 128))", [value]
-            )
+            cursor.execute("SELECT malti_hist_pack(histogram(ln(1 + %s::int), 0, ln(60001), 128))", [value])
             dense = unpack(cursor.fetchone()[0])
             assert dense.index(1) == slot_of(value), value

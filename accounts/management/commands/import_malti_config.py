@@ -21,7 +21,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path, help="The malti.toml to import.")
-        parser.add_argument("--tenant", default=DEFAULT_TENANT, help=f"Tenant to import into (default {DEFAULT_TENANT!r}).")
+        parser.add_argument(
+            "--tenant", default=DEFAULT_TENANT, help=f"Tenant to import into (default {DEFAULT_TENANT!r})."
+        )
         parser.add_argument("--dry-run", action="store_true", help="Report what would change, change nothing.")
 
     def handle(self, *args, path, tenant, dry_run, verbosity=1, **options):

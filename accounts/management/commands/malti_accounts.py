@@ -56,7 +56,9 @@ class Command(BaseCommand):
 
     def do_service(self, name, tenant, description, **_):
         owner = self._tenant(tenant)
-        service, created = Service.objects.get_or_create(name=name, defaults={"tenant": owner, "description": description})
+        service, created = Service.objects.get_or_create(
+            name=name, defaults={"tenant": owner, "description": description}
+        )
         if not created and service.tenant_id != owner.pk:
             raise CommandError(f"Service {name!r} already exists in tenant {service.tenant}.")
         self.stderr.write(f"{'Created' if created else 'Kept existing'} service {name} in {owner}.")

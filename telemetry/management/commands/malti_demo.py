@@ -65,13 +65,17 @@ class Command(BaseCommand):
             key.revoke()
         service_keys = {}
         for name, description in DEMO_SERVICES.items():
-            service, _ = Service.objects.get_or_create(name=name, defaults={"tenant": tenant, "description": description})
+            service, _ = Service.objects.get_or_create(
+                name=name, defaults={"tenant": tenant, "description": description}
+            )
             service_keys[name] = ApiKey.issue(service=service, name=DEMO_KEY_NAME)[1]
         user_key = ApiKey.issue(user=demo, name=DEMO_KEY_NAME)[1]
         return {"admin": admin_password, "demo": demo_password, "user_key": user_key, "service_keys": service_keys}
 
     def _traffic(self, hours: float, rate: float) -> int:
-        model = TrafficModel(services=list(DEMO_SERVICES), endpoints_per_service=12, consumers=25, seed=secrets.randbits(32))
+        model = TrafficModel(
+            services=list(DEMO_SERVICES), endpoints_per_service=12, consumers=25, seed=secrets.randbits(32)
+        )
         end = utcnow()
         start = end - timedelta(hours=hours)
         total = 0

@@ -77,4 +77,6 @@ class Command(BaseCommand):
         dropped = retention.apply()
         if verbosity >= 1 and any(dropped.values()):
             detail = ", ".join(f"{count} from {level}" for level, count in dropped.items() if count)
-            self.stdout.write(f"{time.strftime('%H:%M:%S')} retention dropped {sum(dropped.values())} chunk(s): {detail}")
+            self.stdout.write(
+                f"{time.strftime('%H:%M:%S')} retention dropped {sum(dropped.values())} chunk(s): {detail}"
+            )
