@@ -131,7 +131,7 @@ export default function LoginPage({ message, onLoggedIn, mode, onToggleTheme }) 
             sx={{ mt: 3 }}
             data-testid="login-submit"
           >
-            {busy ? 'Signing in…' : tab === 'password' ? 'Sign in' : 'Sign in with API key'}
+            {busy ? 'Signing in…' : tab === 'password' ? 'Sign in' : 'Sign in with an API key'}
           </Button>
         </Box>
       </Paper>
