@@ -15,8 +15,9 @@ REQUIRED_STRINGS = ("service", "method", "endpoint", "consumer")
 OPTIONAL_STRINGS = ("node", "context")
 KNOWN_FIELDS = frozenset({*REQUIRED_STRINGS, *OPTIONAL_STRINGS, "status", "response_time", "created_at"})
 
-# NUL and the other C0 control characters plus DEL are dropped from strings.
-_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x20), 0x7F])
+# Control characters (Unicode category Cc: NUL and the rest of C0, DEL, and C1,
+# whose U+009B is a terminal's CSI) are dropped from strings.
+_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0)])
 
 # Column order of the raw table, as COPY writes it.
 COLUMNS = ("service", "node", "method", "created_at", "endpoint", "context", "status", "response_time", "consumer")
@@ -88,15 +89,14 @@ def parse_timestamp(value, index: int, limits: IngestLimits, now: datetime) -> d
         raise InvalidRecord(index, "created_at", f"is not an ISO 8601 timestamp: {value[:40]!r}") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # naive timestamps are UTC
-    else:
-        moment = moment.astimezone(UTC)
+    # Compare before converting: astimezone(UTC) overflows near years 1 and 9999.
     if moment > limits.newest:
         raise InvalidRecord(index, "created_at", f"is in the future ({value}); clocks may be off")
     if moment < limits.oldest:
         raise InvalidRecord(
             index, "created_at", f"is older than the raw retention window ({value} < {limits.oldest.isoformat()})"
         )
-    return moment
+    return moment.astimezone(UTC)
 
 
 def validate_batch(payload, service_name: str, limits: IngestLimits, now: datetime) -> list[tuple]:

@@ -15,7 +15,7 @@ from accounts.permissions import IsServiceKey
 from malti_site.api_errors import ServiceUnavailable
 from malti_site.ratelimits import ingest_key, rate_for
 from telemetry.api.parsers import IngestJSONParser
-from telemetry.ingest import ForeignServiceRecord, InvalidBatch, ingest_limits, validate_batch
+from telemetry.ingest import KNOWN_FIELDS, ForeignServiceRecord, InvalidBatch, ingest_limits, validate_batch
 from telemetry.models import IngestReceipt, Request
 from telemetry.models.raw import utcnow
 from telemetry.retention_cache import raw_retention
@@ -107,7 +107,13 @@ class IngestView(APIView):
 
 
 def body_digest(data) -> str:
-    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    """A digest of what the batch stores (validated: plain strings, numbers, nulls).
+
+    Unknown fields are left out: they are not stored, and orjson.dumps refuses
+    nesting deeper than 255 levels that orjson.loads (1024) let through.
+    """
+    records = [{name: record.get(name) for name in KNOWN_FIELDS} for record in data["requests"]]
+    return hashlib.sha256(orjson.dumps(records, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def replay(receipt, digest):

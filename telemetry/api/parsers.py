@@ -21,17 +21,25 @@ def read_limited(stream, limit: int) -> bytes:
 
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:
-    """Decompress, stopping at `limit` output bytes so a gzip bomb costs nothing."""
-    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        out = decompressor.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise ParseError(f"The body is not valid gzip: {exc}") from None
-    if len(out) > limit or decompressor.unconsumed_tail:
-        raise PayloadTooLarge(f"The decompressed body is larger than {limit} bytes.")
-    if not decompressor.eof:
-        raise ParseError("The gzip body is truncated.")
-    return out
+    """Decompress, stopping at `limit` output bytes so a gzip bomb costs nothing.
+
+    A gzip file may hold several members (RFC 1952), each read in turn; bytes
+    after the last one that are not a gzip member are refused, never ignored.
+    """
+    out = bytearray()
+    while True:
+        decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            out += decompressor.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise ParseError(f"The body is not valid gzip: {exc}") from None
+        if len(out) > limit or decompressor.unconsumed_tail:
+            raise PayloadTooLarge(f"The decompressed body is larger than {limit} bytes.")
+        if not decompressor.eof:
+            raise ParseError("The gzip body is truncated.")
+        data = decompressor.unused_data
+        if not data:
+            return bytes(out)
 
 
 class IngestJSONParser(BaseParser):
