@@ -96,6 +96,7 @@ port = $PORT
 unix_socket_directories = '$SOCKET_DIR'
 shared_preload_libraries = 'timescaledb'
 timescaledb.telemetry_level = off
+timescaledb.license = 'apache'
 max_connections = 200
 shared_buffers = 512MB
 work_mem = 32MB

@@ -3,9 +3,8 @@ from datetime import timedelta
 import pytest
 
 from telemetry.models import Request
-from telemetry.rollups import refresher
 from telemetry.traffic import TrafficModel, as_rows
-from tests.conftest import utc_now
+from tests.conftest import refresh_rollups, utc_now
 from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, user_key
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +25,7 @@ def two_tenants(tenant, user):
     for name, count in (("checkout", 300), ("billing", 500)):
         model = TrafficModel(services=[name], endpoints_per_service=4, consumers=5, seed=len(name))
         Request.objects.ingest(as_rows(model.records(count, now - timedelta(hours=2), now - timedelta(minutes=1))))
-    refresher.refresh()
+    refresh_rollups()
     return bob
 
 

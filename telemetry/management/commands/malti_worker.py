@@ -7,7 +7,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.utils import DatabaseError, InterfaceError
 
 from telemetry import retention
@@ -58,14 +58,14 @@ class Command(BaseCommand):
 
     def _safely(self, step, verbosity):
         # A database outage must not kill the worker: log, reconnect next time.
-        close_old_connections()
+        if not connection.in_atomic_block:
+            close_old_connections()
         try:
             step(verbosity)
         except (DatabaseError, InterfaceError) as exc:
             log.warning("worker step %s failed, will retry: %s", step.__name__, exc)
-            from django.db import connection
-
-            connection.close()
+            if not connection.in_atomic_block:
+                connection.close()
 
     def _refresh(self, verbosity):
         report = refresher.refresh()

@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
-from telemetry.edition import has_continuous_aggregates
-from telemetry.rollups import refresher
-from telemetry.rollups.continuous import refresh_continuous_aggregates
+from telemetry import rollups
+from telemetry.models.raw import utcnow
 
 
 class Command(BaseCommand):
@@ -23,18 +22,10 @@ class Command(BaseCommand):
             finish = parse_datetime(end) if end else None
             if begin is None or (end and finish is None):
                 raise CommandError("--start and --end take ISO 8601 timestamps, e.g. 2026-11-28T06:00:00Z")
-            from telemetry.models.raw import utcnow
-
             finish = finish or utcnow()
             if begin >= finish:
                 raise CommandError("--start must be before --end")
             window = (begin, finish)
-        if has_continuous_aggregates():
-            refreshed = refresh_continuous_aggregates(window)
-            message = f"Refreshed {refreshed} continuous aggregates."
-        else:
-            if window:
-                refresher.mark_dirty(*window)
-            message = str(refresher.refresh()).capitalize() + "."
+        message = rollups.refresh(window)
         if verbosity:
             self.stdout.write(self.style.SUCCESS(message))
