@@ -30,7 +30,7 @@ fi
 manage() { "$VENV/bin/python" manage.py "$@"; }
 manage migrate --noinput -v 0
 manage collectstatic --noinput -v 0
-manage malti_demo
+manage malti_demo --url "http://127.0.0.1:$PORT"
 
 say "starting the worker (rollup refresh and retention)"
 manage malti_worker &

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +20,25 @@ from telemetry.models import IngestReceipt, Request
 from telemetry.models.raw import utcnow
 from telemetry.retention_cache import raw_retention
 
+INGEST_ERROR = inline_serializer(
+    "IngestError",
+    {
+        "detail": serializers.CharField(),
+        "index": serializers.IntegerField(required=False, help_text="The offending record, when one is."),
+        "field": serializers.CharField(required=False, allow_null=True, help_text="Its offending field."),
+    },
+)
+INGEST_ERRORS = {
+    400: "The batch is invalid: which record and why.",
+    401: "No API key, or an unknown, revoked or expired one.",
+    403: "A user key, or a record for another service than the key's.",
+    409: "The Idempotency-Key was already used with another body.",
+    413: "The body, or its decompressed form, is larger than the limit.",
+    415: "Not JSON, or a Content-Encoding other than gzip.",
+    429: "Rate limited; see Retry-After.",
+    503: "The database is unavailable; retry after Retry-After seconds.",
+}
+
 
 class IngestView(APIView):
     """Store a batch of request records for the key's service: all of them, or none."""
@@ -33,20 +52,25 @@ class IngestView(APIView):
             "IngestBatch",
             {
                 "requests": serializers.ListField(
+                    min_length=1,
                     child=inline_serializer(
                         "IngestRecord",
                         {
                             "service": serializers.CharField(max_length=500),
-                            "method": serializers.CharField(),
+                            "method": serializers.CharField(help_text="An HTTP method, in any case."),
                             "endpoint": serializers.CharField(max_length=500),
                             "status": serializers.IntegerField(min_value=100, max_value=599),
                             "response_time": serializers.IntegerField(min_value=0, max_value=3_600_000),
                             "consumer": serializers.CharField(allow_blank=True, max_length=500),
-                            "node": serializers.CharField(required=False, allow_null=True, max_length=500),
-                            "context": serializers.CharField(required=False, allow_null=True, max_length=500),
+                            "node": serializers.CharField(
+                                required=False, allow_null=True, allow_blank=True, max_length=500
+                            ),
+                            "context": serializers.CharField(
+                                required=False, allow_null=True, allow_blank=True, max_length=500
+                            ),
                             "created_at": serializers.DateTimeField(required=False, allow_null=True),
                         },
-                    )
+                    ),
                 )
             },
         ),
@@ -68,7 +92,8 @@ class IngestView(APIView):
                     "count": serializers.IntegerField(),
                     "service": serializers.CharField(),
                 },
-            )
+            ),
+            **{code: OpenApiResponse(INGEST_ERROR, description=why) for code, why in INGEST_ERRORS.items()},
         },
     )
     @method_decorator(ratelimit(key=ingest_key, rate=rate_for("MALTI_RATELIMIT_INGEST"), block=True))

@@ -66,8 +66,8 @@ def test_community_policies_follow_retention_set(db):
         cursor.execute(
             "SELECT DISTINCT (config->>'drop_after')::interval = interval '30 days' FROM timescaledb_information.jobs "
             "WHERE proc_name = 'policy_retention' AND hypertable_name LIKE '_materialized_hypertable_%%' "
-            "AND hypertable_name IN (SELECT materialization_hypertable_name FROM timescaledb_information.continuous_aggregates "
-            "WHERE view_name LIKE '%%5min')"
+            "AND hypertable_name IN (SELECT materialization_hypertable_name "
+            "FROM timescaledb_information.continuous_aggregates WHERE view_name LIKE '%%5min')"
         )
         assert [row[0] for row in cursor.fetchall()] == [True]
 

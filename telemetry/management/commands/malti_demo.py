@@ -27,16 +27,17 @@ class Command(BaseCommand):
         parser.add_argument("--hours", type=float, default=5.5, help="Hours of traffic to generate (default 5.5).")
         parser.add_argument("--rate", type=float, default=5.0, help="Mean requests per second (default 5).")
         parser.add_argument("--no-traffic", action="store_true", help="Only accounts and keys.")
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where Malti is served, for the printout.")
 
-    def handle(self, *args, hours, rate, no_traffic, verbosity=1, **options):
+    def handle(self, *args, hours, rate, no_traffic, url, verbosity=1, **options):
         self.verbosity = verbosity
         with transaction.atomic():
             logins = self._accounts()
         lines = [
             "",
             "Malti demo instance",
-            f"  dashboard     http://127.0.0.1:8000/   user demo  / {logins['demo']}",
-            f"  admin         http://127.0.0.1:8000/admin/   user admin / {logins['admin']}",
+            f"  dashboard     {url}/   user demo  / {logins['demo']}",
+            f"  admin         {url}/admin/   user admin / {logins['admin']}",
             f"  user key      {logins['user_key']}",
         ]
         lines += [f"  service key   {name}: {key}" for name, key in logins["service_keys"].items()]
