@@ -5,6 +5,7 @@ JSON (no serializer object per record). Every rejection names the record's
 index and field.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -52,19 +53,24 @@ class IngestLimits:
     newest: datetime
 
 
-def _clean_string(value, index: int, field: str, *, optional: bool) -> str | None:
-    if value is None:
-        if optional:
-            return None
-        raise InvalidRecord(index, field, "is required")
-    if not isinstance(value, str):
-        raise InvalidRecord(index, field, f"must be a string, not {type(value).__name__}")
-    value = value.translate(_CONTROL_CHARS).strip()
-    if len(value) > MAX_STRING_LENGTH:
-        raise InvalidRecord(index, field, f"is {len(value)} characters long; the limit is {MAX_STRING_LENGTH}")
-    if optional and value == "":
+def _clean_string(value, index: int, field: str, *, optional: bool, seen: dict) -> str | None:
+    """Strip control characters and surrounding space; `seen` caches strings already cleaned in this batch."""
+    cleaned = seen.get(value) if value.__class__ is str else None
+    if cleaned is None:
+        if value is None:
+            if optional:
+                return None
+            raise InvalidRecord(index, field, "is required")
+        if not isinstance(value, str):
+            raise InvalidRecord(index, field, f"must be a string, not {type(value).__name__}")
+        # isprintable() is a fast C check; most strings need no translation.
+        cleaned = (value if value.isprintable() else value.translate(_CONTROL_CHARS)).strip()
+        if len(cleaned) > MAX_STRING_LENGTH:
+            raise InvalidRecord(index, field, f"is {len(cleaned)} characters long; the limit is {MAX_STRING_LENGTH}")
+        seen[value] = cleaned
+    if optional and cleaned == "":
         return None
-    return value
+    return cleaned
 
 
 def _int_field(value, index: int, field: str, low: int, high: int) -> int:
@@ -116,7 +122,9 @@ def validate_batch(payload, service_name: str, limits: IngestLimits, now: dateti
     if len(records) > limits.max_records:
         raise InvalidBatch(f"The batch has {len(records)} records; the limit is {limits.max_records}.")
 
-    clean = _clean_string
+    # Batches repeat the same few services, endpoints and consumers.
+    seen: dict[str, str] = {}
+    clean = functools.partial(_clean_string, seen=seen)
     rows = []
     append = rows.append
     for index, record in enumerate(records):
