@@ -49,3 +49,10 @@ def test_admin_refuses_a_service_key_without_a_service(admin_client):
     response = admin_client.post("/admin/accounts/apikey/add/", {"kind": "service", "name": "x"})
     assert response.status_code == 200
     assert "needs a service" in response.content.decode()
+
+
+def test_admin_login_attempts_are_rate_limited(client, settings):
+    settings.MALTI_RATELIMIT_LOGIN = "2/m"
+    codes = [client.post("/admin/login/", {"username": "root", "password": "wrong"}).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert client.get("/admin/login/").status_code == 200, "viewing the form is not limited"
