@@ -45,7 +45,8 @@ def test_set_refuses_nonsense(db):
 
 def test_apply_drops_whole_chunks_past_retention_and_dry_run_only_counts(apache_edition, service):
     # Rows 30 hours old, written straight to the table (ingest would refuse them).
-    old = utc_now() - timedelta(hours=30)
+    # Well inside one hour-long chunk.
+    old = (utc_now() - timedelta(hours=30)).replace(minute=20, second=0, microsecond=0)
     Request.objects.ingest(
         as_rows(TrafficModel(services=["checkout"], seed=2).records(50, old, old + timedelta(minutes=5)))
     )
