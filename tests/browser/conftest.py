@@ -79,9 +79,9 @@ class Console:
 
 
 @pytest.fixture
-def browser_context(chromium, dashboard_bundle, live_server):
-    """A fresh browser profile per test; one page in it, whose console is watched."""
-    contexts = []
+def open_page(chromium, dashboard_bundle, live_server):
+    """Open a page in a fresh browser profile (viewport, colour scheme, time zone...); its console is watched."""
+    contexts, pages = [], []
 
     def make(viewport=DESKTOP, color_scheme="light", **kwargs):
         context = chromium.new_context(
@@ -89,21 +89,25 @@ def browser_context(chromium, dashboard_bundle, live_server):
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
-        return context
+        page = context.new_page()
+        page.console = Console(page)
+        pages.append(page)
+        return page
 
     yield make
-    for context in contexts:
-        context.close()
+    try:
+        # Every test ends with a clean console and without a single dialog.
+        for page in pages:
+            assert page.console.dialogs == [], f"a dialog opened: {page.console.dialogs}"
+            assert page.console.errors == [], f"console errors: {page.console.errors}"
+    finally:
+        for context in contexts:
+            context.close()
 
 
 @pytest.fixture
-def page(browser_context):
-    page = browser_context().new_page()
-    page.console = Console(page)
-    yield page
-    # Every test ends with a clean console and without a single dialog.
-    assert page.console.dialogs == [], f"a dialog opened: {page.console.dialogs}"
-    assert page.console.errors == [], f"console errors: {page.console.errors}"
+def page(open_page):
+    return open_page()
 
 
 def clean_telemetry():
@@ -143,9 +147,15 @@ class Seeded:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # PBKDF2's million rounds cost a second per login; the live server reads the same settings.
+def _live_server_settings(settings):
+    """Settings for the live server thread, which reads the same settings object as the tests."""
+    # PBKDF2's million rounds cost a second per login.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The live server's thread has its own cache connection, which the per-test key
+    # prefix of tests/conftest.py does not reach: its rate-limit counters would add
+    # up across tests (all from 127.0.0.1). Rate limits have their own tests.
+    for name in ("MALTI_RATELIMIT_AUTH_TEST", "MALTI_RATELIMIT_LOGIN", "MALTI_RATELIMIT_METRICS"):
+        setattr(settings, name, "100000/m")
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 import re
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -125,14 +127,24 @@ def test_a_deep_link_reproduces_the_view(page, login, seeded):
     assert page.url.endswith(link)
 
 
-def test_a_custom_range_goes_into_the_url(page, login, seeded):
+def test_a_custom_range_is_picked_in_local_time_and_sent_in_utc(open_page, login, seeded):
+    zone = ZoneInfo("Europe/Berlin")
+    page = open_page(timezone_id="Europe/Berlin")
     login(page)
-    page.get_by_test_id("range-custom").click()
-    page.get_by_test_id("custom-start").fill("2026-01-01T00:00")
-    page.get_by_test_id("custom-end").fill("2026-01-02T00:00")
-    page.get_by_test_id("custom-apply").click()
+    start = (seeded.seeded_at - timedelta(hours=6)).replace(second=0, microsecond=0)
+    end = (seeded.seeded_at + timedelta(minutes=10)).replace(second=0, microsecond=0)
 
-    expect(page).to_have_url(re.compile(r"range=custom&start=2026-01-01T00%3A00%3A00Z&end=2026-01-02T00%3A00%3A00Z"))
+    page.get_by_test_id("range-custom").click()
+    page.get_by_test_id("custom-start").fill(start.astimezone(zone).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_test_id("custom-end").fill(end.astimezone(zone).strftime("%Y-%m-%dT%H:%M"))
+    with page.expect_response(lambda r: AGGREGATE in r.url) as response_info:
+        page.get_by_test_id("custom-apply").click()
+
+    utc = "%Y-%m-%dT%H:%M:%SZ"
+    params = query_of(response_info.value.url)
+    assert (params["start_time"], params["end_time"]) == (start.strftime(utc), end.strftime(utc))
+    assert query_of(page.url) == {"range": "custom", "start": start.strftime(utc), "end": end.strftime(utc)}
+    expect(page.get_by_test_id("card-total-requests-value")).to_have_text(f"{traffic.total():,}")
 
 
 def test_an_empty_range_says_so_instead_of_showing_zeros(page, login, seeded):
