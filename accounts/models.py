@@ -81,6 +81,7 @@ class Service(models.Model):
 
 
 def visible_service_names(user) -> list[str]:
+    """Names of the services a user may read; resolved before any metrics SQL runs."""
     return list(Service.objects.visible_to(user).values_list("name", flat=True))
 
 

@@ -3,7 +3,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.db import connection
 from django.db.utils import OperationalError
 
-from telemetry.edition import EXTENSION_SQL, LICENSE_SQL
+from telemetry.edition import LICENSE_SQL
 
 
 @register(Tags.database)
@@ -55,5 +55,3 @@ def cache_is_shared(app_configs, **kwargs):
         )
     ]
 
-
-__all__ = ["timescaledb_is_available", "cache_is_shared", "EXTENSION_SQL"]

@@ -8,7 +8,6 @@ COMMUNITY = "timescale"
 APACHE = "apache"
 
 LICENSE_SQL = "SELECT current_setting('timescaledb.license', true)"
-EXTENSION_SQL = "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"
 
 
 def current_license(cursor=None) -> str | None:

@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import CsrfSessionAuthentication, ServicePrincipal
+from accounts.authentication import CsrfSessionAuthentication
 from accounts.models import ApiKey, Tenant
 from accounts.permissions import IsMetricsReader
 from malti_site.ratelimits import ip_key, rate_for
@@ -127,5 +127,3 @@ class LogoutView(APIView):
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-__all__ = ["AuthTestView", "LoginView", "ApiKeyLoginView", "LogoutView", "ServicePrincipal"]

@@ -5,7 +5,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Service, Tenant
+from accounts.models import Service, visible_service_names
 from accounts.permissions import IsMetricsReader
 from malti_site.ratelimits import rate_for, user_key
 from telemetry.metrics import BadParameter, MetricsRequest, build_response, filter_values
@@ -25,10 +25,6 @@ metrics_ratelimit = method_decorator(
 )
 
 
-def visible_services(user):
-    return list(Service.objects.visible_to(user).values_list("name", flat=True))
-
-
 class MetricsView(APIView):
     """Traffic, latency percentiles, errors and consumers over a time range."""
 
@@ -45,7 +41,7 @@ class MetricsView(APIView):
     @metrics_ratelimit
     def get(self, request):
         metrics_request = self.parse(request)
-        return Response(build_response(metrics_request, visible_services(request.user)))
+        return Response(build_response(metrics_request, visible_service_names(request.user)))
 
 
 class RealtimeMetricsView(MetricsView):
@@ -60,7 +56,7 @@ class FilterValuesView(MetricsView):
     @extend_schema(parameters=METRICS_PARAMETERS, responses={200: dict})
     @metrics_ratelimit
     def get(self, request):
-        return Response(filter_values(self.parse(request), visible_services(request.user)))
+        return Response(filter_values(self.parse(request), visible_service_names(request.user)))
 
 
 class ServicesView(APIView):
@@ -80,5 +76,3 @@ class ServicesView(APIView):
             }
         )
 
-
-__all__ = ["MetricsView", "RealtimeMetricsView", "FilterValuesView", "ServicesView", "Tenant"]
