@@ -27,4 +27,4 @@ def index(request):
         # Lets the SPA show the login form at once instead of asking /auth/test for a 401.
         "authenticated": request.user.is_authenticated,
     }
-    return render(request, "dashboard_ui/index.html", {"bundle": bundle, "config": config})
+    return render(request, "dashboard_ui/index.html", {"bundle": bundle.urls(), "config": config})

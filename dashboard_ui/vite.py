@@ -4,6 +4,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urljoin
 
 from django.conf import settings
 
@@ -19,11 +20,30 @@ class BundleMissing(Exception):
 
 @dataclass(frozen=True)
 class Bundle:
-    """Static paths (for `{% static %}`) of the entry script, its CSS and its static imports."""
+    """Static paths of the entry script, its CSS and its static imports."""
 
     script: str
     styles: tuple[str, ...]
     preloads: tuple[str, ...]
+
+    def urls(self) -> dict:
+        return {
+            "script": asset_url(self.script),
+            "styles": [asset_url(path) for path in self.styles],
+            "preloads": [asset_url(path) for path in self.preloads],
+        }
+
+
+def asset_url(path: str) -> str:
+    """URL of a file Vite built, under the name Vite gave it.
+
+    Not `{% static %}`: ManifestStaticFilesStorage would hash the name a second
+    time, but the chunks import each other by their Vite names, so the browser
+    would load the entry module twice (once per name) and run the app twice.
+    Vite's names already carry a content hash, and WhiteNoise serves them as
+    immutable (WHITENOISE_IMMUTABLE_FILE_TEST).
+    """
+    return urljoin(settings.STATIC_URL, path)
 
 
 def manifest_path() -> Path | None:

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.staticfiles.storage import StaticFilesStorage
 
 from dashboard_ui import vite
 
@@ -23,6 +24,27 @@ def test_it_serves_the_shell_with_the_hashed_bundle(client, built):
     assert re.search(r"/static/dashboard_ui/assets/main-[\w-]+\.js", html)
     assert response.cookies["csrftoken"].value
     assert "no-store" in response["Cache-Control"]
+
+
+class RehashingStorage(StaticFilesStorage):
+    """Stands in for ManifestStaticFilesStorage, which renames files a second time."""
+
+    def url(self, name):
+        return super().url(name).replace(".js", ".django-hash.js").replace(".svg", ".django-hash.svg")
+
+
+def test_it_links_the_bundle_by_vites_names_whatever_the_storage(client, built, settings):
+    # Chunks import each other by Vite's names; a second name for the entry would
+    # make the browser load and run it twice.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": f"{__name__}.RehashingStorage"}}
+
+    html = client.get("/").content.decode()
+
+    assert f'src="/static/{built.script}"' in html
+    for preload in built.preloads:
+        assert f'<link rel="modulepreload" href="/static/{preload}">' in html
+    assert ".django-hash.js" not in html
+    assert "favicon.django-hash.svg" in html  # everything else goes through {% static %}
 
 
 def test_it_serves_the_shell_for_client_side_routes(client, built):
