@@ -1,5 +1,8 @@
 """One JSON error shape for the whole API: {"detail": "...", ...extra}."""
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import status
@@ -8,6 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 RETRY_AFTER_SECONDS = 60
+
+log = logging.getLogger(__name__)
 
 
 class PayloadTooLarge(APIException):
@@ -29,6 +34,11 @@ def exception_handler(exc, context):
             status=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is down or restarting (or the pool timed out), wherever it
+        # was first needed, e.g. looking up the API key: a retryable 503, never a 500.
+        log.warning("database unavailable: %s", exc)
+        exc = ServiceUnavailable()
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, list):
         response.data = {"detail": " ".join(str(item) for item in response.data)}

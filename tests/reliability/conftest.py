@@ -19,6 +19,15 @@ from tests.conftest import utc_now
 from tests.factories import UserFactory, service_key, user_key
 
 ROOT = Path(__file__).resolve().parents[2]
+FAULTS = Path(__file__).resolve().parent / "test_faults.py"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the tests that restart PostgreSQL or kill a refresher last, after every other test of the run."""
+    last = [item for item in items if item.path == FAULTS and item.get_closest_marker("slow")]
+    if last:
+        moved = {id(item) for item in last}
+        items[:] = [item for item in items if id(item) not in moved] + last
 
 
 @pytest.fixture(autouse=True)
