@@ -114,6 +114,10 @@ def live_server(tmp_path: Path, *, workers: int = 2, **env_overrides):
         "MALTI_RATELIMIT_ENABLE": "0",
         "LOG_LEVEL": "WARNING",
         "HOME": str(tmp_path),
+        # gunicorn's default (127.0.0.1,::1) has uvicorn replace the client address
+        # with X-Forwarded-For for loopback peers before Django runs; Malti's own
+        # MALTI_TRUSTED_PROXIES must decide instead.
+        "FORWARDED_ALLOW_IPS": "",
         **env_overrides,
     }
     log = tmp_path / "server.log"
