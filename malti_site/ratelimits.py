@@ -26,3 +26,11 @@ def user_key(group, request):
 
 def ip_key(group, request):
     return client_ip(request)
+
+
+def auth_test_key(group, request):
+    """API-key checks count per client address (they probe keys); dashboard sessions per user,
+    so an office behind one address is not locked out of its dashboards."""
+    if getattr(request, "auth", None) is None and getattr(request, "user", None) is not None:
+        return user_key(group, request)
+    return ip_key(group, request)

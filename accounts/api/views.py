@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.authentication import CsrfSessionAuthentication
 from accounts.models import ApiKey, Tenant
 from accounts.permissions import IsMetricsReader
-from malti_site.ratelimits import ip_key, rate_for
+from malti_site.ratelimits import auth_test_key, ip_key, rate_for
 from telemetry.models.raw import utcnow
 
 DEFAULT_THRESHOLDS = Tenant().thresholds()
@@ -45,7 +45,7 @@ class AuthTestView(APIView):
     permission_classes = [IsMetricsReader]
 
     @extend_schema(responses={200: dict})
-    @method_decorator(ratelimit(group="auth-test", key=ip_key, rate=rate_for("MALTI_RATELIMIT_AUTH_TEST"), block=True))
+    @method_decorator(ratelimit(group="auth-test", key=auth_test_key, rate=rate_for("MALTI_RATELIMIT_AUTH_TEST"), block=True))
     def get(self, request):
         return Response(
             {

@@ -163,7 +163,8 @@ class MetricsReader:
             return [], None
         union, params = _union(self.scope, ("status",), self.series_pieces)
         rows = _run(TIME_SERIES_SQL.format(union=union), [*params, self.scope.level.interval])
-        total = rows[0] if rows and rows[0]["t"] is None else None
+        # With no rows at all, the () grouping set still yields one row of NULLs.
+        total = rows[0] if rows and rows[0]["t"] is None and rows[0]["count"] else None
         return [row for row in rows if row["t"] is not None], total
 
     def grouped(self, group: tuple[str, ...], limit: int = 50, latency: bool = True):

@@ -183,3 +183,13 @@ def test_a_session_user_can_read_metrics(api, user, two_tenants):
 def test_the_other_tenant_sees_its_own_data(api, two_tenants):
     body = get(api, AGGREGATE, user_key(two_tenants)).json()
     assert body["metrics_summary"]["total_requests"] == 500
+
+
+def test_a_range_without_data_is_empty_not_an_error(api, user_api_key, two_tenants):
+    response = get(api, AGGREGATE, user_api_key, start_time="2026-01-01T00:00:00Z", end_time="2026-01-02T00:00:00Z")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["metrics_summary"]["total_requests"] == 0
+    assert body["metrics_summary"]["p95_response_time"] is None
+    assert len(body["time_series"]) == 288 and all(p["count"] == 0 for p in body["time_series"])
+    assert body["endpoints"] == [] and body["consumers"] == []
