@@ -45,7 +45,9 @@ class AuthTestView(APIView):
     permission_classes = [IsMetricsReader]
 
     @extend_schema(responses={200: dict})
-    @method_decorator(ratelimit(group="auth-test", key=auth_test_key, rate=rate_for("MALTI_RATELIMIT_AUTH_TEST"), block=True))
+    @method_decorator(
+        ratelimit(group="auth-test", key=auth_test_key, rate=rate_for("MALTI_RATELIMIT_AUTH_TEST"), block=True)
+    )
     def get(self, request):
         return Response(
             {
@@ -126,4 +128,3 @@ class LogoutView(APIView):
     def post(self, request):
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
