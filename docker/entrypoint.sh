@@ -60,7 +60,8 @@ case "${1:-web}" in
     say "serving on port 8000 with ${MALTI_WEB_WORKERS:-2} worker process(es)"
     exec gunicorn malti_site.asgi:application -k uvicorn_worker.UvicornWorker \
       --workers "${MALTI_WEB_WORKERS:-2}" --bind 0.0.0.0:8000 --no-control-socket \
-      --access-logfile - --graceful-timeout 20 --worker-tmp-dir /dev/shm
+      --access-logfile - --graceful-timeout 20 --worker-tmp-dir /dev/shm \
+      --forwarded-allow-ips "${MALTI_TRUSTED_PROXIES:-}"
     ;;
   worker)
     refuse_placeholders

@@ -95,6 +95,8 @@ if env_bool("MALTI_DB_POOL", True):
         }
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# After a database restart, test a reused connection before a request fails on it.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A test database per test run, so concurrent runs on one cluster don't collide.
 DATABASES["default"]["TEST"] = {"NAME": env_str("MALTI_TEST_DATABASE") or f"test_malti_{os.getpid()}"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -39,4 +39,5 @@ trap 'kill "$WORKER_PID" 2>/dev/null || true; wait "$WORKER_PID" 2>/dev/null || 
 
 say "serving on http://127.0.0.1:$PORT (Ctrl-C stops Malti)"
 "$VENV/bin/gunicorn" malti_site.asgi:application -k uvicorn_worker.UvicornWorker \
-  --workers "$WORKERS" --bind "127.0.0.1:$PORT" --no-control-socket --access-logfile - --graceful-timeout 10
+  --workers "$WORKERS" --bind "127.0.0.1:$PORT" --no-control-socket --access-logfile - --graceful-timeout 10 \
+  --forwarded-allow-ips "${MALTI_TRUSTED_PROXIES:-}"  # X-Forwarded-For only from trusted proxies

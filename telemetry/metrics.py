@@ -10,6 +10,9 @@ from telemetry.rollups.query import FILTER_DIMENSIONS, MetricsReader, Scope, cei
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 MAX_POINTS = 5000
 REALTIME_MAX = timedelta(minutes=60)
+# Far enough for any telemetry, near enough that range arithmetic cannot overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 class BadParameter(ValueError):
@@ -21,9 +24,12 @@ def parse_time(name: str, value: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value.strip().replace(" ", "+"))
-    except ValueError:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise BadParameter(f"{name} is not an ISO 8601 timestamp: {value[:40]!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if not EARLIEST <= moment <= LATEST:
+        raise BadParameter(f"{name} must be between {EARLIEST.year} and {LATEST.year}.")
+    return moment
 
 
 @dataclass
@@ -66,6 +72,9 @@ class MetricsRequest:
             if value not in (None, ""):
                 if len(value) > 500:
                     raise BadParameter(f"{dim} is longer than 500 characters.")
+                if not value.isprintable():
+                    # Stored values never hold control characters (ingest strips them).
+                    raise BadParameter(f"{dim} contains control characters.")
                 filters[dim] = value.upper() if dim == "method" else value
         return cls(start=start, end=end, level=level, filters=filters, service=filters.pop("service", None))
 

@@ -263,11 +263,6 @@ def headers_for(case, credentials) -> dict:
 METRICS = r"^/api/v1/metrics/"
 AGGREGATE, REALTIME = "/api/v1/metrics/aggregate", "/api/v1/metrics/aggregate/realtime"
 FILTERS = "/api/v1/metrics/filters"
-KNOWN_METRICS_5XX = (
-    "telemetry/metrics.py answers 500 for a NUL in a filter (DataError) and for times near year 1 or 9999 "
-    "(OverflowError); see test_known_metrics_5xx"
-)
-
 
 @schema.exclude(path_regex=METRICS).parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
@@ -276,7 +271,6 @@ def test_no_operation_answers_5xx(case, credentials):
     case.call_and_validate(checks=[not_a_server_error])
 
 
-@pytest.mark.xfail(reason=KNOWN_METRICS_5XX, strict=False)
 @schema.include(path_regex=METRICS).parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_metrics_operation_answers_5xx(case, credentials):
@@ -285,7 +279,6 @@ def test_no_metrics_operation_answers_5xx(case, credentials):
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(reason=KNOWN_METRICS_5XX, strict=True)
 @pytest.mark.parametrize(
     ("path", "params"),
     [
@@ -296,13 +289,14 @@ def test_no_metrics_operation_answers_5xx(case, credentials):
         )],
     ],
 )
-def test_known_metrics_5xx(service_api_key, user_api_key, path, params):
+def test_control_characters_and_extreme_times_in_metrics_are_a_400(service_api_key, user_api_key, path, params):
     from rest_framework.test import APIClient
 
     client = APIClient(raise_request_exception=False)
     post_batch(client, service_api_key, [record()])
     response = client.get(path, params, HTTP_X_API_KEY=user_api_key)
-    assert response.status_code < 500
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"]
 
 
 @pytest.mark.django_db
