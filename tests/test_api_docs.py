@@ -6,8 +6,14 @@ def test_the_openapi_schema_describes_every_endpoint(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in ("/api/v1/ingest", "/api/v1/metrics/aggregate", "/api/v1/metrics/aggregate/realtime",
-                 "/api/v1/metrics/filters", "/api/v1/services", "/api/v1/auth/test"):
+    for path in (
+        "/api/v1/ingest",
+        "/api/v1/metrics/aggregate",
+        "/api/v1/metrics/aggregate/realtime",
+        "/api/v1/metrics/filters",
+        "/api/v1/services",
+        "/api/v1/auth/test",
+    ):
         assert path in paths
 
 
