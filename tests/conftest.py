@@ -66,13 +66,6 @@ def _fresh_caches():
     yield
 
 
-TELEMETRY_TABLES_SQL = """
-SELECT string_agg(format('%I', c.relname), ', ') FROM pg_class c
-WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace
-  AND (c.relname IN ('requests', 'malti_dirty_minutes', 'malti_dirty_buckets') OR c.relname LIKE 'requests\\_%%')
-"""
-
-
 @pytest.fixture(autouse=True)
 def _truncate_telemetry_after_transactional_tests(request, django_db_blocker):
     """Django's flush skips the raw table and the rollups (they are not Django models)."""
@@ -80,13 +73,10 @@ def _truncate_telemetry_after_transactional_tests(request, django_db_blocker):
     marker = request.node.get_closest_marker("django_db")
     if not (marker and marker.kwargs.get("transaction")):
         return
-    from django.db import connection
+    from tests.telemetry.helpers import clean_telemetry
 
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(TELEMETRY_TABLES_SQL)
-        tables = cursor.fetchone()[0]
-        if tables:
-            cursor.execute(f"TRUNCATE {tables}")
+    with django_db_blocker.unblock():
+        clean_telemetry()
 
 
 @pytest.fixture

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.browser import traffic
 from tests.conftest import PASSWORD
 from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, service_key, user_key
+from tests.telemetry.helpers import clean_telemetry
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -108,29 +108,6 @@ def open_page(chromium, dashboard_bundle, live_server):
 @pytest.fixture
 def page(open_page):
     return open_page()
-
-
-def clean_telemetry():
-    """Start from no telemetry at all.
-
-    Raw rows and rollups live in tables Django does not manage, so the flush
-    between transactional tests leaves them behind.
-    """
-    from telemetry.rollups.catalog import relations
-
-    names = ["requests", "malti_dirty_minutes", "malti_dirty_buckets"]
-    names += [materialisation.relation(level) for level, materialisation in relations()]
-    with connection.cursor() as cursor:
-        # Plain tables only: on the community edition the rollups are continuous
-        # aggregates, recomputed from the (now empty) raw table below.
-        cursor.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)",
-            [names],
-        )
-        tables = [row[0] for row in cursor.fetchall()]
-        if tables:
-            cursor.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in tables))
 
 
 class Seeded:

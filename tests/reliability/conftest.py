@@ -11,10 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from accounts.models import ApiKey
-from telemetry.rollups.catalog import relations
 from tests.conftest import utc_now
 from tests.factories import UserFactory, service_key, user_key
 
@@ -58,25 +56,6 @@ def keys(service, user):
         "huge": "malti_s_" + "k" * 20_000,
         "latin-1": "malti_s_cl\u00e9",
     }
-
-
-def clean_telemetry():
-    """Empty raw rows, the refresher's logs and every rollup table.
-
-    They live in tables Django does not manage, so the flush between
-    transactional tests leaves them behind.
-    """
-    names = ["requests", "malti_dirty_minutes", "malti_dirty_buckets"]
-    names += [materialisation.relation(level) for level, materialisation in relations()]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)",
-            [names],
-        )
-        tables = [row[0] for row in cursor.fetchall()]
-        if tables:
-            cursor.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in tables))
 
 
 def free_port() -> int:

@@ -27,8 +27,8 @@ from telemetry.rollups import refresher
 from telemetry.rollups.catalog import relations
 from telemetry.traffic import TrafficModel, as_rows
 from tests.conftest import record, utc_now
-from tests.reliability.conftest import ROOT, clean_telemetry, database_url, live_server
-from tests.telemetry.helpers import raw_count
+from tests.reliability.conftest import ROOT, database_url, live_server
+from tests.telemetry.helpers import clean_telemetry, raw_count
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 RECORDS_PER_BATCH = 40
