@@ -196,10 +196,11 @@ def run_case(client: Client, case: Case, args) -> dict:
 
 # What build_response() reads: (dimensions, which decomposition of the range).
 READS = {
-    "time series": (("status",), "series"),
-    "endpoints": (("service", "method", "endpoint", "status"), "total"),
-    "consumers": (("consumer", "status"), "total"),
-    "services": (("service", "status"), "total"),
+    "time series": ((), "series"),
+    "endpoints": (("service", "method", "endpoint"), "total"),
+    "consumers": (("consumer",), "total"),
+    "services": (("service",), "total"),
+    "statuses": (("service", "status"), "total"),
     "nodes": (("node",), "total"),
     "contexts": (("context",), "total"),
 }

@@ -22,20 +22,24 @@ into the rollups, generated statistically at the finest level kept for them
 Per bucket, each (service, method, endpoint, status) cell gets a Poisson
 count; its latency histogram is a multinomial draw over the histogram's slots
 (telemetry/rollups/histogram.py) from that endpoint's log-normal, or, for
-small counts, one draw per request. The svc materialisation is the sum of
-those cells; node and consumer rows split each (service, status, slot) count
-multinomially, since the model draws node, context and consumer independently
-of latency. So all narrow materialisations agree exactly on counts and
-histograms, and each coarser level is exactly the sum of the finer one.
-response_time_sum/min/max use one representative value per slot (the middle
-of the integer range it holds), which keeps them consistent across
-materialisations and levels too.
+small counts, one draw per request. The status materialisation is the sum of
+those cells per (service, status); node and consumer rows split each
+(service, status, slot) count multinomially, since the model draws node,
+context and consumer independently of latency. Only status and full keep the
+status code: svc, node, endpoint and consumer rows sum the statuses away
+(counts and histograms slot by slot), and their error_count,
+client_error_count and server_error_count add up the requests of the folded
+statuses that are >= 400, 400..499 and >= 500. So all materialisations agree
+exactly on counts, error counts and histograms, and each coarser level is
+exactly the sum of the finer one. response_time_sum/min/max use one
+representative value per slot (the middle of the integer range it holds),
+which keeps them consistent across materialisations and levels too.
 
 The full materialisation is scaled down: at ~1 row per request (measured on
 the raw window) it cannot be generated for a year here. Each
 (service, method, endpoint, status) cell is attributed to one fixed
 (node, context, consumer), drawn once from the model, so the full relation
-has as many rows as the endpoint one. The raw window's full rows are real.
+has one row per non-empty cell and bucket. The raw window's full rows are real.
 
 Resumable: progress is checkpointed per day in bench_seed_state; a rerun
 without --reset continues from the last finished day with the same anchor.
@@ -100,6 +104,13 @@ BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x
 BINARY_TRAILER = b"\xff\xff"
 INT8_OID = 20
 
+# Which statuses each error column counts: telemetry.rollups.catalog.ERROR_COUNTS, in its order.
+ERROR_CLASSES = {
+    "error_count": lambda status: status >= 400,
+    "client_error_count": lambda status: 400 <= status <= 499,
+    "server_error_count": lambda status: status >= 500,
+}
+
 
 # --- the traffic model, as arrays ---------------------------------------------------------------------------------
 
@@ -108,8 +119,11 @@ class Model:
     """TrafficModel's distributions as numpy tables, plus the histogram's slot geometry."""
 
     def __init__(self, seed: int = MODEL_SEED):
+        from telemetry.rollups.catalog import ERROR_COUNTS
         from telemetry.rollups.histogram import BUCKETS, SLOTS, UPPER_MS, WIDTH
         from telemetry.traffic import CONTEXTS, TrafficModel
+
+        assert tuple(ERROR_CLASSES) == tuple(ERROR_COUNTS), "ERROR_CLASSES must follow catalog.ERROR_COUNTS"
 
         self.traffic = TrafficModel(services=list(SERVICES), seed=seed)
         t = self.traffic
@@ -136,7 +150,11 @@ class Model:
         self.cell_service, self.cell_method, self.cell_endpoint, self.cell_status = s, m, e, st
         # Latency row per cell: (service, endpoint) x (5xx or not).
         self.cell_latency = (s * ne + e) * 2 + (self.statuses[st] >= 500)
-        self.svc_of_cell = s * nst + st
+        self.status_of_cell = s * nst + st  # the cell's key in the status materialisation
+        # Per status index: 1 where the status counts in that error column (ERROR_CLASSES order).
+        self.status_errors = np.array(
+            [[int(counts(int(code))) for counts in ERROR_CLASSES.values()] for code in self.statuses], np.int64
+        )
 
         # Slot geometry: which integer milliseconds each slot holds (mirrors histogram.slot_of).
         ms = np.arange(UPPER_MS, dtype=np.int64)
@@ -195,6 +213,9 @@ class Model:
 # --- sparse histograms: (bucket, cell, slot, count), sorted --------------------------------------------------------
 
 
+PART_FIELDS = ("bucket", "cell", "slot", "count", "errors")
+
+
 @dataclass
 class Part:
     """Histogram entries of one materialisation: one per non-empty (bucket, cell, slot), sorted by all three."""
@@ -203,25 +224,31 @@ class Part:
     cell: np.ndarray  # int64 index into the materialisation's key space
     slot: np.ndarray  # int64
     count: np.ndarray  # int64
+    errors: np.ndarray  # int64, (entries, 3): of `count`, the requests in each ERROR_CLASSES column
 
     def __len__(self):
         return len(self.count)
 
 
-def _sum_by(key, value):
-    """Sorted unique keys and the sum of `value` per key (float64 sums are exact far beyond these counts)."""
+def _sum_by(key, count, errors):
+    """Sorted unique keys and the sums of `count` and `errors` per key (float64 sums are exact at these counts)."""
     unique, inverse = np.unique(key, return_inverse=True)
-    return unique, np.bincount(inverse, weights=value, minlength=len(unique)).astype(np.int64)
+    n = len(unique)
+    summed = np.bincount(inverse, weights=count, minlength=n).astype(np.int64)
+    summed_errors = np.empty((n, errors.shape[1]), np.int64)
+    for column in range(errors.shape[1]):
+        summed_errors[:, column] = np.bincount(inverse, weights=errors[:, column], minlength=n)
+    return unique, summed, summed_errors
 
 
-def combine(bucket, cell, slot, count, cells: int, slots: int, origin: int, width: int) -> Part:
+def combine(bucket, cell, slot, count, errors, cells: int, slots: int, origin: int, width: int) -> Part:
     """Sum entries with equal (bucket, cell, slot), buckets floored to `width` from `origin`; sorted."""
     index = (bucket - origin) // width
     key = (index * cells + cell) * slots + slot
-    unique, summed = _sum_by(key, count)
+    unique, summed, summed_errors = _sum_by(key, count, errors)
     index, rest = np.divmod(unique, cells * slots)
     cell, slot = np.divmod(rest, slots)
-    return Part(origin + index * width, cell, slot, summed)
+    return Part(origin + index * width, cell, slot, summed, summed_errors)
 
 
 class Generator:
@@ -231,11 +258,14 @@ class Generator:
         self.m = model
         self.rng = np.random.default_rng(seed)
         ns, nm, ne, nst = model.shape
+        # Key space per materialisation; "full" is the endpoint cells, (service, method, endpoint, status).
         self.cells = {
-            "svc": ns * nst,
-            "node": ns * model.nodes * len(model.contexts) * nst,
-            "endpoint": ns * nm * ne * nst,
-            "consumer": ns * len(model.consumers) * nst,
+            "svc": ns,
+            "status": ns * nst,
+            "node": ns * model.nodes * len(model.contexts),
+            "endpoint": ns * nm * ne,
+            "consumer": ns * len(model.consumers),
+            "full": ns * nm * ne * nst,
         }
 
     def expected(self, starts_us: np.ndarray, width: int) -> np.ndarray:
@@ -248,6 +278,7 @@ class Generator:
         return np.array([daily_rate(mid, MEAN_RATE) * width / US for mid in mids])
 
     def endpoint_part(self, starts_us: np.ndarray, width: int) -> Part:
+        """The endpoint cells, (service, method, endpoint, status), of the buckets starting at starts_us."""
         m, rng, slots = self.m, self.rng, self.m.slots
         counts = rng.poisson(self.expected(starts_us, width)[:, None] * m.cell_share[None, :])
         b, cell = np.nonzero(counts)
@@ -269,10 +300,11 @@ class Generator:
             values.append(np.ones(len(which), np.int64))
         key = np.concatenate(keys)
         value = np.concatenate(values)
-        unique, summed = _sum_by(key, value)
+        unique, inverse = np.unique(key, return_inverse=True)
+        summed = np.bincount(inverse, weights=value, minlength=len(unique)).astype(np.int64)
         index, rest = np.divmod(unique, len(m.cell_share) * slots)
         cell, slot = np.divmod(rest, slots)
-        return Part(starts_us[index], cell, slot, summed)
+        return Part(starts_us[index], cell, slot, summed, summed[:, None] * m.status_errors[m.cell_status[cell]])
 
     def split(self, count: np.ndarray, weights: np.ndarray, cdf: np.ndarray):
         """Split each count over categories (multinomial): (entry index, category, count)."""
@@ -297,46 +329,41 @@ class Generator:
             values.append(tally)
         return np.concatenate(sources), np.concatenate(categories), np.concatenate(values)
 
-    def derive(self, endpoint: Part, origin: int, width: int) -> dict[str, Part]:
-        """The other materialisations from the endpoint cells of the same buckets."""
-        m, slots = self.m, self.m.slots
+    def derive(self, full: Part, origin: int, width: int) -> dict[str, Part]:
+        """Every materialisation from the endpoint cells (the full one's key space) of the same buckets."""
+        m, slots, cells = self.m, self.m.slots, self.cells
         nst = len(m.statuses)
-        svc = combine(
-            endpoint.bucket,
-            m.svc_of_cell[endpoint.cell],
-            endpoint.slot,
-            endpoint.count,
-            self.cells["svc"],
-            slots,
-            origin,
-            width,
-        )
-        service, status = np.divmod(svc.cell, nst)
-        parts = {"svc": svc, "endpoint": endpoint}
+
+        def fold(part, cell, name):
+            return combine(part.bucket, cell, part.slot, part.count, part.errors, cells[name], slots, origin, width)
+
+        status = fold(full, m.status_of_cell[full.cell], "status")
+        service, status_index = np.divmod(status.cell, nst)
+        parts = {
+            "svc": fold(status, service, "svc"),
+            "status": status,
+            "endpoint": fold(full, full.cell // nst, "endpoint"),
+            "full": full,
+        }
+        # node and consumer: each (service, status, slot) count split over the category, then the
+        # status summed away (its error columns kept).
         places = m.nodes * len(m.contexts)  # (node, context), uniform
-        source, place, value = self.split(svc.count, np.full(places, 1 / places), np.arange(1, places + 1) / places)
-        parts["node"] = combine(
-            svc.bucket[source],
-            (service[source] * places + place) * nst + status[source],
-            svc.slot[source],
-            value,
-            self.cells["node"],
-            slots,
-            origin,
-            width,
-        )
-        consumers = len(m.consumers)
-        source, consumer, value = self.split(svc.count, m.consumer_p, m.consumer_cdf)
-        parts["consumer"] = combine(
-            svc.bucket[source],
-            (service[source] * consumers + consumer) * nst + status[source],
-            svc.slot[source],
-            value,
-            self.cells["consumer"],
-            slots,
-            origin,
-            width,
-        )
+        for name, categories, weights, cdf in (
+            ("node", places, np.full(places, 1 / places), np.arange(1, places + 1) / places),
+            ("consumer", len(m.consumers), m.consumer_p, m.consumer_cdf),
+        ):
+            source, category, value = self.split(status.count, weights, cdf)
+            parts[name] = combine(
+                status.bucket[source],
+                service[source] * categories + category,
+                status.slot[source],
+                value,
+                value[:, None] * m.status_errors[status_index[source]],
+                cells[name],
+                slots,
+                origin,
+                width,
+            )
         return parts
 
     def generate(self, start: int, end: int, width: int) -> dict[str, Part]:
@@ -346,7 +373,7 @@ class Generator:
     def coarsen(self, parts: dict[str, Part], origin: int, width: int) -> dict[str, Part]:
         slots = self.m.slots
         return {
-            name: combine(p.bucket, p.cell, p.slot, p.count, self.cells[name], slots, origin, width)
+            name: combine(p.bucket, p.cell, p.slot, p.count, p.errors, self.cells[name], slots, origin, width)
             for name, p in parts.items()
         }
 
@@ -354,25 +381,31 @@ class Generator:
 # --- binary COPY encoding -------------------------------------------------------------------------------------------
 
 
-# Fixed-width fields first (COPY takes columns in any order we name), so a row is: this prefix,
-# the text dimensions (one pre-encoded block per combination), then the histogram.
-PREFIX = np.dtype(
-    [
-        ("fields", ">i2"),
-        ("bucket_len", ">i4"),
-        ("bucket", ">i8"),
-        ("status_len", ">i4"),
-        ("status", ">i2"),
-        ("count_len", ">i4"),
-        ("count", ">i8"),
-        ("sum_len", ">i4"),
-        ("sum", ">i8"),
-        ("min_len", ">i4"),
-        ("min", ">i4"),
-        ("max_len", ">i4"),
-        ("max", ">i4"),
-    ]
+# Fixed-width fields first (COPY takes columns in any order we name), so a row is: the prefix,
+# the text dimensions (one pre-encoded block per combination), then the histogram. The prefix's
+# columns, in order: (column, numpy field, big-endian type); status only where the relation has it.
+PREFIX_COLUMNS = (
+    ("bucket", "bucket", ">i8"),
+    ("status", "status", ">i2"),
+    ("request_count", "count", ">i8"),
+    *((name, name, ">i8") for name in ERROR_CLASSES),
+    ("response_time_sum", "sum", ">i8"),
+    ("response_time_min", "min", ">i4"),
+    ("response_time_max", "max", ">i4"),
 )
+
+
+def prefix_columns(with_status: bool):
+    return [column for column in PREFIX_COLUMNS if with_status or column[0] != "status"]
+
+
+def prefix_dtype(with_status: bool) -> np.dtype:
+    fields = [("fields", ">i2")]
+    for _, field, kind in prefix_columns(with_status):
+        fields += [(f"{field}_len", ">i4"), (field, kind)]
+    return np.dtype(fields)
+
+
 ARRAY_HEADER = np.dtype(
     [("len", ">i4"), ("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4"), ("dim", ">i4"), ("lower", ">i4")]
 )
@@ -393,24 +426,34 @@ class TextBlocks:
 
 
 def encode(part: Part, row_starts, blocks: TextBlocks, combo, status, representative) -> bytes:
-    """Rows of one materialisation as a binary COPY stream (see PREFIX for the column order)."""
+    """Rows of one materialisation as a binary COPY stream: prefix_columns(), the texts, the histogram.
+
+    status: the status per row, or None for a relation without it."""
     ends = np.append(row_starts[1:], len(part))
     entries = ends - row_starts
     rows = len(row_starts)
-    prefix = np.empty(rows, PREFIX)
-    prefix["fields"] = 1 + 1 + 4 + blocks.fields + 1
-    prefix["bucket_len"], prefix["bucket"] = 8, part.bucket[row_starts]
-    prefix["status_len"], prefix["status"] = 2, status
-    prefix["count_len"], prefix["count"] = 8, np.add.reduceat(part.count, row_starts)
-    prefix["sum_len"], prefix["sum"] = 8, np.add.reduceat(part.count * representative[part.slot], row_starts)
-    prefix["min_len"], prefix["min"] = 4, representative[part.slot[row_starts]]
-    prefix["max_len"], prefix["max"] = 4, representative[part.slot[ends - 1]]
+    columns = prefix_columns(status is not None)
+    layout = prefix_dtype(status is not None)
+    prefix = np.empty(rows, layout)
+    prefix["fields"] = len(columns) + blocks.fields + 1
+    for _, field, kind in columns:
+        prefix[f"{field}_len"] = np.dtype(kind).itemsize
+    prefix["bucket"] = part.bucket[row_starts]
+    if status is not None:
+        prefix["status"] = status
+    prefix["count"] = np.add.reduceat(part.count, row_starts)
+    errors = np.add.reduceat(part.errors, row_starts, axis=0)
+    for index, name in enumerate(ERROR_CLASSES):
+        prefix[name] = errors[:, index]
+    prefix["sum"] = np.add.reduceat(part.count * representative[part.slot], row_starts)
+    prefix["min"] = representative[part.slot[row_starts]]
+    prefix["max"] = representative[part.slot[ends - 1]]
     header = np.empty(rows, ARRAY_HEADER)
     header["len"], header["ndim"], header["flags"], header["oid"] = 20 + 12 * entries, 1, 0, INT8_OID
     header["dim"], header["lower"] = entries, 1
     packed = (part.slot << 32) + part.count
     text_width = blocks.table.shape[1]
-    histogram_at = PREFIX.itemsize + text_width
+    histogram_at = layout.itemsize + text_width
     chunks = [BINARY_HEADER]
     # Rows padded to the widest in their block, then the padding masked away: rows of similar
     # histogram length go together so little is padded (COPY does not care about row order).
@@ -421,8 +464,8 @@ def encode(part: Part, row_starts, blocks: TextBlocks, combo, status, representa
         widest = int(n.max())
         width = histogram_at + ARRAY_HEADER.itemsize + ELEMENT.itemsize * widest
         block = np.zeros((len(pick), width), np.uint8)
-        block[:, : PREFIX.itemsize] = prefix[pick].view(np.uint8).reshape(len(pick), -1)
-        block[:, PREFIX.itemsize : histogram_at] = blocks.table[combo[pick]]
+        block[:, : layout.itemsize] = prefix[pick].view(np.uint8).reshape(len(pick), -1)
+        block[:, layout.itemsize : histogram_at] = blocks.table[combo[pick]]
         block[:, histogram_at : histogram_at + ARRAY_HEADER.itemsize] = (
             header[pick].view(np.uint8).reshape(len(pick), -1)
         )
@@ -437,7 +480,7 @@ def encode(part: Part, row_starts, blocks: TextBlocks, combo, status, representa
         keep = np.empty(block.shape, bool)
         np.less(
             column[None, :histogram_at],
-            (PREFIX.itemsize + blocks.lengths[combo[pick]])[:, None].astype(np.int16),
+            (layout.itemsize + blocks.lengths[combo[pick]])[:, None].astype(np.int16),
             out=keep[:, :histogram_at],
         )
         np.less(
@@ -457,7 +500,8 @@ class Encoder:
         m = self.m = model
         nodes = [[f"{s}-node-{n + 1}" for n in range(m.nodes)] for s in m.services]
         places = [(n, c) for n in range(m.nodes) for c in range(len(m.contexts))]
-        # Per materialisation: the text columns' blocks, indexed by cell // statuses (by cell for full).
+        # Per materialisation: the text columns' blocks, indexed by the part's cell
+        # (by cell // statuses for status, whose only text column is the service).
         self.blocks = {
             "svc": TextBlocks([(s,) for s in m.services]),
             "node": TextBlocks([(s, nodes[i][n], m.contexts[c]) for i, s in enumerate(m.services) for n, c in places]),
@@ -477,6 +521,7 @@ class Encoder:
                 ]
             ),
         }
+        self.blocks["status"] = self.blocks["svc"]
 
     def statements(self, level: str, parts: dict[str, Part]):
         """(relation, COPY sql, payload, rows) for each materialisation of one level."""
@@ -485,29 +530,21 @@ class Encoder:
         nst = len(self.m.statuses)
         for materialisation in MATERIALISATIONS:
             name = materialisation.name or "full"
-            part = parts["endpoint" if name == "full" else name]
+            part = parts[name]
             if not len(part):
                 continue
             key = part.bucket // MINUTE * (1 << 24) + part.cell  # cells < 2^24
             row_starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
             cell = part.cell[row_starts]
-            combo = cell if name == "full" else cell // nst
-            payload = encode(
-                part, row_starts, self.blocks[name], combo, self.m.statuses[cell % nst], self.m.representative
-            )
+            with_status = "status" in materialisation.dimensions
+            # The status is the cell's last index in both key spaces that keep it.
+            status = self.m.statuses[cell % nst] if with_status else None
+            combo = cell // nst if name == "status" else cell
+            payload = encode(part, row_starts, self.blocks[name], combo, status, self.m.representative)
             relation = materialisation.relation(LEVEL_BY_NAME[level])
             texts = [d for d in materialisation.dimensions if d != "status"]
             columns = ", ".join(
-                (
-                    "bucket",
-                    "status",
-                    "request_count",
-                    "response_time_sum",
-                    "response_time_min",
-                    "response_time_max",
-                    *texts,
-                    "latency_histogram",
-                )
+                (*(column for column, _, _ in prefix_columns(with_status)), *texts, "latency_histogram")
             )
             yield relation, f"COPY {relation} ({columns}) FROM STDIN (FORMAT BINARY)", payload, len(row_starts)
 
@@ -678,9 +715,7 @@ class Seeder:
             moment = upper
         if day_start + DAY <= plan.anchor and hours:
             merged = {
-                name: Part(
-                    *(np.concatenate([getattr(h[name], f) for h in hours]) for f in ("bucket", "cell", "slot", "count"))
-                )
+                name: Part(*(np.concatenate([getattr(h[name], f) for h in hours]) for f in PART_FIELDS))
                 for name in hours[0]
             }
             self.emit(writers, "1day", generator.coarsen(merged, day_start, DAY))
@@ -816,9 +851,9 @@ CHECK_LEVEL_SQL = (
     "(SELECT count(*) FROM stored)"
 )
 TOTALS_SQL = (
-    "SELECT bucket, service, status, sum(request_count), sum(response_time_sum), min(response_time_min), "
+    "SELECT bucket, {keys}, sum(request_count), {errors}, sum(response_time_sum), min(response_time_min), "
     "max(response_time_max), malti_hist_merge(latency_histogram) FROM {relation} "
-    "WHERE bucket >= %s AND bucket < %s GROUP BY 1, 2, 3"
+    "WHERE bucket >= %s AND bucket < %s GROUP BY bucket, {keys}"
 )
 CHECK_TOTALS_SQL = (
     "WITH a AS ({a}), b AS ({b}) SELECT (SELECT count(*) FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b) x) "
@@ -827,11 +862,16 @@ CHECK_TOTALS_SQL = (
 
 
 def check(cursor, plan: Plan) -> bool:
-    """Each coarser level equals select_sql() over the finer one, and materialisations agree per (service, status)."""
-    from telemetry.rollups.catalog import LEVEL_BY_NAME, MATERIALISATIONS, MEASURES, select_sql
+    """Each coarser level equals select_sql() over the finer one, and the materialisations agree: every one
+    with svc per (bucket, service), status with full per (bucket, service, status)."""
+    from telemetry.rollups.catalog import ERROR_COUNTS, FULL, LEVEL_BY_NAME, MATERIALISATIONS, MEASURES, select_sql
 
     def span(start_us, width):
         return from_us(start_us), from_us(start_us + width)
+
+    def totals(relation, keys):
+        errors = ", ".join(f"sum({name})" for name in ERROR_COUNTS)
+        return TOTALS_SQL.format(relation=relation, keys=", ".join(keys), errors=errors)
 
     today = plan.anchor // DAY * DAY
     cases = [  # (coarse level, [start, end)) in each generated period
@@ -871,16 +911,16 @@ def check(cursor, plan: Plan) -> bool:
     ):
         level = LEVEL_BY_NAME[level_name]
         start, end = span(start_us, HOUR if level_name != "1day" else DAY)
-        svc = MATERIALISATIONS[0].relation(level)
-        for materialisation in MATERIALISATIONS[1:]:
-            relation = materialisation.relation(level)
+        by_name = {materialisation.name: materialisation.relation(level) for materialisation in MATERIALISATIONS}
+        comparisons = [(by_name["svc"], relation, ("service",)) for name, relation in by_name.items() if name != "svc"]
+        comparisons.append((by_name["status"], FULL.relation(level), ("service", "status")))
+        for reference, relation, keys in comparisons:
             cursor.execute(
-                CHECK_TOTALS_SQL.format(a=TOTALS_SQL.format(relation=svc), b=TOTALS_SQL.format(relation=relation)),
-                [start, end, start, end],
+                CHECK_TOTALS_SQL.format(a=totals(reference, keys), b=totals(relation, keys)), [start, end, start, end]
             )
             differ, groups = cursor.fetchone()
             ok &= differ == 0 and groups > 0
-            print(f"  {relation:26s} vs {svc}: {groups} (bucket, service, status) totals, {differ} differ")
+            print(f"  {relation:26s} vs {reference}: {groups:,} (bucket, {', '.join(keys)}) totals, {differ} differ")
     return ok
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from telemetry.rollups.catalog import LEVEL_BY_NAME, Level
-from telemetry.rollups.histogram import percentiles
+from telemetry.rollups.histogram import merge, percentiles
 from telemetry.rollups.query import FILTER_DIMENSIONS, MetricsReader, Scope, ceil_to, floor_to, resolution_for
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
@@ -64,7 +64,8 @@ class MetricsRequest:
         start, end = floor_to(start, level), ceil_to(end, level)
         if (end - start) / level.width > MAX_POINTS:
             raise BadParameter(
-                f"{interval} buckets over this range would be more than {MAX_POINTS} points; use a coarser interval."
+                f"{level.name} buckets over this range would be more than {MAX_POINTS} points; "
+                "use a coarser interval."
             )
         filters = {}
         for dim in FILTER_DIMENSIONS:
@@ -109,6 +110,18 @@ def _latency(row) -> dict:
     }
 
 
+def _overall(rows) -> dict | None:
+    """The measures of several groups taken together (the summary from the per-service rows)."""
+    rows = [row for row in rows if row["count"]]
+    if not rows:
+        return None
+    total = {key: sum(row[key] for row in rows) for key in ("count", "time_sum", "errors", "client_errors", "server_errors")}
+    total["time_min"] = min(row["time_min"] for row in rows)
+    total["time_max"] = max(row["time_max"] for row in rows)
+    total["histogram"] = merge(row["histogram"] for row in rows)
+    return total
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -116,8 +129,9 @@ def _iso(moment: datetime) -> str:
 def build_response(request: MetricsRequest, visible_services, thresholds: dict | None = None) -> dict:
     scope = request.scope(visible_services)
     reader = MetricsReader(scope)
-    series_rows, total = reader.time_series()
-    by_bucket = {row["t"]: row for row in series_rows}
+    by_bucket = {row["t"]: row for row in reader.time_series()}
+    service_rows = reader.grouped(("service",), limit=None)
+    total = _overall(service_rows)
 
     time_series = []
     moment = scope.start
@@ -186,7 +200,7 @@ def build_response(request: MetricsRequest, visible_services, thresholds: dict |
         for row in reader.grouped(("consumer",), latency=False)
     ]
     services = []
-    for row in reader.grouped(("service",), limit=1000):
+    for row in service_rows:
         service_latency = _latency(row)
         services.append(
             {

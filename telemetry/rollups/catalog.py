@@ -1,11 +1,13 @@
 """The rollup relations: four time levels × five materialisations.
 
-Every relation has the same columns: bucket, its dimensions, request_count,
-response_time_sum, response_time_min, response_time_max, latency_histogram.
-`requests_<level>` is keyed by every dimension (the seed's rollups). Narrower
-materialisations keep far fewer rows when consumers and endpoints are many;
-the query layer reads the smallest one that holds every dimension a query
-filters or groups by.
+Every relation has the same columns: bucket, its dimensions, then the
+measures: request_count, the error counts, response_time_sum/min/max and
+latency_histogram. `requests_<level>` is keyed by every dimension (the seed's
+rollups). Narrower materialisations keep far fewer rows when consumers and
+endpoints are many; the query layer reads the smallest one that holds every
+dimension a query filters or groups by. Only `status` and the full one keep
+the status code: elsewhere it would multiply the rows by the number of
+distinct codes, and the panels need just the error counts, which are columns.
 """
 
 from dataclasses import dataclass
@@ -28,9 +30,15 @@ class Level:
 class Materialisation:
     name: str  # "" for the full one
     dimensions: tuple[str, ...]
+    # Leading columns of its index, before bucket: the filters it serves.
+    indexed: tuple[str, ...] = ("service",)
 
     def relation(self, level: Level) -> str:
         return f"requests_{self.name}_{level.name}" if self.name else f"requests_{level.name}"
+
+    def index_sql(self, level: Level) -> str:
+        relation = self.relation(level)
+        return f"CREATE INDEX IF NOT EXISTS {relation}_lookup ON {relation} ({', '.join(self.indexed)}, bucket DESC)"
 
     def covers(self, dimensions) -> bool:
         return set(dimensions) <= set(self.dimensions)
@@ -46,15 +54,31 @@ LEVEL_BY_NAME = {level.name: level for level in LEVELS}
 
 # Smallest first: the query layer takes the first that covers a query.
 MATERIALISATIONS = (
-    Materialisation("svc", ("service", "status")),
-    Materialisation("node", ("service", "node", "context", "status")),
-    Materialisation("endpoint", ("service", "method", "endpoint", "status")),
-    Materialisation("consumer", ("service", "consumer", "status")),
-    Materialisation("", ALL_DIMENSIONS),
+    Materialisation("svc", ("service",)),
+    Materialisation("status", ("service", "status")),
+    Materialisation("node", ("service", "node", "context")),
+    Materialisation("endpoint", ("service", "method", "endpoint"), indexed=("service", "endpoint")),
+    Materialisation("consumer", ("service", "consumer"), indexed=("service", "consumer")),
+    Materialisation("", ALL_DIMENSIONS, indexed=("service", "endpoint")),
 )
 FULL = MATERIALISATIONS[-1]
 
-MEASURES = ("request_count", "response_time_sum", "response_time_min", "response_time_max", "latency_histogram")
+# "Error" everywhere in Malti: a response with status 400 or above. The
+# counts are columns of every rollup, computed once here from raw statuses.
+# (CASE, not FILTER: continuous aggregates accept it in every version.)
+ERROR_COUNTS = {
+    "error_count": "status >= 400",
+    "client_error_count": "status BETWEEN 400 AND 499",
+    "server_error_count": "status >= 500",
+}
+MEASURES = (
+    "request_count",
+    *ERROR_COUNTS,
+    "response_time_sum",
+    "response_time_min",
+    "response_time_max",
+    "latency_histogram",
+)
 
 
 def relations():
@@ -79,15 +103,20 @@ def select_sql(level: Level, materialisation: Materialisation, where: str = "") 
     dims = ", ".join(materialisation.dimensions)
     below = finer(level)
     if below is None:
+        errors = "".join(
+            f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)::bigint AS {name}, "
+            for name, condition in ERROR_COUNTS.items()
+        )
         measures = (
-            "count(*) AS request_count, sum(response_time)::bigint AS response_time_sum, "
+            f"count(*) AS request_count, {errors}sum(response_time)::bigint AS response_time_sum, "
             "min(response_time) AS response_time_min, max(response_time) AS response_time_max, "
             f"{HISTOGRAM_SQL} AS latency_histogram"
         )
         time_column = "created_at"
     else:
+        errors = "".join(f"sum({name})::bigint AS {name}, " for name in ERROR_COUNTS)
         measures = (
-            "sum(request_count)::bigint AS request_count, sum(response_time_sum)::bigint AS response_time_sum, "
+            f"sum(request_count)::bigint AS request_count, {errors}sum(response_time_sum)::bigint AS response_time_sum, "
             "min(response_time_min) AS response_time_min, max(response_time_max) AS response_time_max, "
             "malti_hist_merge(latency_histogram) AS latency_histogram"
         )
@@ -110,6 +139,8 @@ def column_definitions(materialisation: Materialisation) -> str:
     }
     dims = ", ".join(f"{dim} {types[dim]}" for dim in materialisation.dimensions)
     return (
-        f"bucket TIMESTAMPTZ NOT NULL, {dims}, request_count BIGINT NOT NULL, response_time_sum BIGINT NOT NULL, "
+        f"bucket TIMESTAMPTZ NOT NULL, {dims}, request_count BIGINT NOT NULL, "
+        + "".join(f"{name} BIGINT NOT NULL, " for name in ERROR_COUNTS)
+        + "response_time_sum BIGINT NOT NULL, "
         "response_time_min INTEGER NOT NULL, response_time_max INTEGER NOT NULL, latency_histogram BIGINT[] NOT NULL"
     )

@@ -39,6 +39,15 @@ def unpack(packed) -> list[int]:
     return dense
 
 
+def merge(histograms) -> list[int]:
+    """Packed histograms added slot by slot, packed again (what malti_hist_merge does in SQL)."""
+    dense = [0] * SLOTS
+    for packed in histograms:
+        for entry in packed or ():
+            dense[entry >> SLOT_SHIFT] += entry & COUNT_MASK
+    return [(slot << SLOT_SHIFT) + count for slot, count in enumerate(dense) if count]
+
+
 def _bounds(slot: int) -> tuple[float, float]:
     """Whole-millisecond range [low, high] that slot can hold."""
     low = math.exp((slot - 1) * WIDTH) - 1

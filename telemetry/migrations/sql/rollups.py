@@ -98,7 +98,7 @@ def apache_statements() -> list[str]:
             f"SELECT create_hypertable('{name}', 'bucket', chunk_time_interval => INTERVAL '{level.chunk}', "
             "if_not_exists => true)"
         )
-        statements.append(f"CREATE INDEX IF NOT EXISTS {name}_service_bucket ON {name} (service, bucket DESC)")
+        statements.append(materialisation.index_sql(level))
     statements.append(
         "INSERT INTO malti_refresh_state (level) VALUES "
         + ", ".join(f"('{level.name}')" for level in LEVELS)
@@ -116,7 +116,7 @@ def community_statements() -> list[str]:
             f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name} WITH (timescaledb.continuous, "
             f"timescaledb.materialized_only = false) AS {select_sql(level, materialisation)} WITH NO DATA"
         )
-        statements.append(f"CREATE INDEX IF NOT EXISTS {name}_service_bucket ON {name} (service, bucket DESC)")
+        statements.append(materialisation.index_sql(level))
         statements.append(
             f"SELECT add_continuous_aggregate_policy('{name}', start_offset => INTERVAL '{start}', "
             f"end_offset => INTERVAL '{end}', schedule_interval => INTERVAL '{every}', if_not_exists => true)"
