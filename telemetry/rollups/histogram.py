@@ -61,6 +61,10 @@ def slot_estimate(slot: int) -> float:
     return min(max(mid, low), max(low, high))
 
 
+# Computed once: a time series asks for four estimates per point.
+ESTIMATES = [slot_estimate(max(slot, 1)) for slot in range(BUCKETS + 1)]
+
+
 def slot_of(ms: int) -> int:
     """Which slot a response time lands in (mirrors TimescaleDB's histogram())."""
     if ms >= UPPER_MS:
@@ -69,28 +73,26 @@ def slot_of(ms: int) -> int:
 
 
 def percentiles(histogram, quantiles, minimum=None, maximum=None) -> list[float | None]:
-    """Nearest-rank percentile estimates from a merged histogram."""
-    if not histogram:
-        return [None] * len(quantiles)
-    histogram = unpack(histogram)
-    total = sum(histogram)
+    """Nearest-rank percentile estimates from a packed histogram."""
+    # Walks the packed entries (in slot order) without unpacking: a time
+    # series asks this of every point.
+    entries = sorted(histogram or ())
+    total = sum(entry & COUNT_MASK for entry in entries)
     if total == 0:
         return [None] * len(quantiles)
     ranks = [max(1, math.ceil(q * total - 1e-9)) for q in quantiles]
     results: list[float | None] = [None] * len(quantiles)
-    order = sorted(range(len(quantiles)), key=lambda i: ranks[i])
-    seen = 0
-    pending = iter(order)
+    pending = iter(sorted(range(len(quantiles)), key=lambda i: ranks[i]))
     current = next(pending, None)
-    for slot, count in enumerate(histogram):
-        if not count:
-            continue
-        seen += count
+    seen = 0
+    for entry in entries:
+        seen += entry & COUNT_MASK
+        slot = entry >> SLOT_SHIFT
         while current is not None and ranks[current] <= seen:
             if slot >= BUCKETS + 1:
                 value = maximum if maximum is not None else UPPER_MS
             else:
-                value = slot_estimate(max(slot, 1))
+                value = ESTIMATES[slot]
             if minimum is not None:
                 value = max(value, minimum)
             if maximum is not None:
