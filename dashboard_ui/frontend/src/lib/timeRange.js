@@ -41,7 +41,7 @@ function presetStart(preset, end) {
 
 /**
  * Aggregation interval to ask for, or undefined to let the server choose
- * (≤1h → 1min, ≤24h → 5min, longer → 1hour). Ranges over 31 days ask for daily
+ * (≤1h → 1min, ≤24h → 5min, ≤31d → 1hour, longer → 1day). Ranges over 31 days ask for daily
  * buckets: a year of hourly buckets is 8,760 points, too many to draw.
  */
 export function intervalFor(start, end) {
