@@ -855,6 +855,8 @@ TOTALS_SQL = (
     "max(response_time_max), malti_hist_merge(latency_histogram) FROM {relation} "
     "WHERE bucket >= %s AND bucket < %s GROUP BY bucket, {keys}"
 )
+# Rows keyed by status whose error columns are not request_count or 0 as their status says.
+CHECK_ERRORS_SQL = "SELECT count(*) FILTER (WHERE {wrong}), count(*) FROM {relation} WHERE bucket >= %s AND bucket < %s"
 CHECK_TOTALS_SQL = (
     "WITH a AS ({a}), b AS ({b}) SELECT (SELECT count(*) FROM (SELECT * FROM a EXCEPT ALL SELECT * FROM b) x) "
     "+ (SELECT count(*) FROM (SELECT * FROM b EXCEPT ALL SELECT * FROM a) y), (SELECT count(*) FROM a)"
@@ -863,7 +865,8 @@ CHECK_TOTALS_SQL = (
 
 def check(cursor, plan: Plan) -> bool:
     """Each coarser level equals select_sql() over the finer one, and the materialisations agree: every one
-    with svc per (bucket, service), status with full per (bucket, service, status)."""
+    with svc per (bucket, service), status with full per (bucket, service, status); where a relation keeps
+    the status, its error columns are request_count or 0 as that status says."""
     from telemetry.rollups.catalog import ERROR_COUNTS, FULL, LEVEL_BY_NAME, MATERIALISATIONS, MEASURES, select_sql
 
     def span(start_us, width):
@@ -921,6 +924,15 @@ def check(cursor, plan: Plan) -> bool:
             differ, groups = cursor.fetchone()
             ok &= differ == 0 and groups > 0
             print(f"  {relation:26s} vs {reference}: {groups:,} (bucket, {', '.join(keys)}) totals, {differ} differ")
+        for relation in (by_name["status"], FULL.relation(level)):
+            wrong = " OR ".join(
+                f"{name} <> CASE WHEN {condition} THEN request_count ELSE 0 END"
+                for name, condition in ERROR_COUNTS.items()
+            )
+            cursor.execute(CHECK_ERRORS_SQL.format(wrong=wrong, relation=relation), [start, end])
+            differ, rows = cursor.fetchone()
+            ok &= differ == 0 and rows > 0
+            print(f"  {relation:26s} {rows:,} rows, {differ} with error counts that contradict their status")
     return ok
 
 
