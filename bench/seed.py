@@ -102,7 +102,7 @@ BUCKET_ROWS_SQL = "SELECT count(*), count(DISTINCT bucket) FROM {relation} WHERE
 
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
 BINARY_TRAILER = b"\xff\xff"
-INT8_OID = 20
+INT4_MAX = 2**31 - 1  # a histogram column's INTEGER
 
 # Which statuses each error column counts: telemetry.rollups.catalog.ERROR_COUNTS, in its order.
 ERROR_CLASSES = {
@@ -382,8 +382,9 @@ class Generator:
 
 
 # Fixed-width fields first (COPY takes columns in any order we name), so a row is: the prefix,
-# the text dimensions (one pre-encoded block per combination), then the histogram. The prefix's
-# columns, in order: (column, numpy field, big-endian type); status only where the relation has it.
+# the text dimensions (one pre-encoded block per combination), then the histogram columns h1..h129.
+# The prefix's columns, in order: (column, numpy field, big-endian type); status only where the
+# relation has it.
 PREFIX_COLUMNS = (
     ("bucket", "bucket", ">i8"),
     ("status", "status", ">i2"),
@@ -406,11 +407,7 @@ def prefix_dtype(with_status: bool) -> np.dtype:
     return np.dtype(fields)
 
 
-ARRAY_HEADER = np.dtype(
-    [("len", ">i4"), ("ndim", ">i4"), ("flags", ">i4"), ("oid", ">i4"), ("dim", ">i4"), ("lower", ">i4")]
-)
-ELEMENT = np.dtype([("len", ">i4"), ("value", ">i8")])
-ENCODE_ROWS = 16_384  # rows per padded block: bounds its memory at ~30 MB
+ENCODE_ROWS = 16_384  # rows per padded block: bounds its memory at ~40 MB
 
 
 class TextBlocks:
@@ -426,16 +423,22 @@ class TextBlocks:
 
 
 def encode(part: Part, row_starts, blocks: TextBlocks, combo, status, representative) -> bytes:
-    """Rows of one materialisation as a binary COPY stream: prefix_columns(), the texts, the histogram.
+    """Rows of one materialisation as a binary COPY stream: prefix_columns(), the texts, HISTOGRAM_COLUMNS.
 
-    status: the status per row, or None for a relation without it."""
+    status: the status per row, or None for a relation without it. Each histogram column is an int4
+    field: length -1 and no data where the slot is empty (NULL), else length 4 and the count."""
+    from telemetry.rollups.histogram import STORED_SLOTS
+
     ends = np.append(row_starts[1:], len(part))
     entries = ends - row_starts
     rows = len(row_starts)
+    first, stored = STORED_SLOTS.start, len(STORED_SLOTS)
+    assert part.slot.min() >= first and part.slot.max() < first + stored, "slot outside the stored columns"
+    assert part.count.max() <= INT4_MAX, f"a slot count of {part.count.max():,} does not fit an INTEGER column"
     columns = prefix_columns(status is not None)
     layout = prefix_dtype(status is not None)
     prefix = np.empty(rows, layout)
-    prefix["fields"] = len(columns) + blocks.fields + 1
+    prefix["fields"] = len(columns) + blocks.fields + stored
     for _, field, kind in columns:
         prefix[f"{field}_len"] = np.dtype(kind).itemsize
     prefix["bucket"] = part.bucket[row_starts]
@@ -448,10 +451,10 @@ def encode(part: Part, row_starts, blocks: TextBlocks, combo, status, representa
     prefix["sum"] = np.add.reduceat(part.count * representative[part.slot], row_starts)
     prefix["min"] = representative[part.slot[row_starts]]
     prefix["max"] = representative[part.slot[ends - 1]]
-    header = np.empty(rows, ARRAY_HEADER)
-    header["len"], header["ndim"], header["flags"], header["oid"] = 20 + 12 * entries, 1, 0, INT8_OID
-    header["dim"], header["lower"] = entries, 1
-    packed = (part.slot << 32) + part.count
+    # The histogram fields of a row are 4-byte words: -1 for each empty slot, 4 and the count for
+    # each other one. A row's entries are sorted by slot, so its j-th entry's length word is word
+    # (slot - first) + j of the row's (stored + entries) words.
+    word = part.slot - first + (np.arange(len(part)) - np.repeat(row_starts, entries))
     text_width = blocks.table.shape[1]
     histogram_at = layout.itemsize + text_width
     chunks = [BINARY_HEADER]
@@ -461,20 +464,17 @@ def encode(part: Part, row_starts, blocks: TextBlocks, combo, status, representa
     for lo in range(0, rows, ENCODE_ROWS):
         pick = order[lo : lo + ENCODE_ROWS]
         n = entries[pick]
-        widest = int(n.max())
-        width = histogram_at + ARRAY_HEADER.itemsize + ELEMENT.itemsize * widest
-        block = np.zeros((len(pick), width), np.uint8)
+        words = stored + int(n.max())
+        width = histogram_at + 4 * words
+        block = np.empty((len(pick), width), np.uint8)
         block[:, : layout.itemsize] = prefix[pick].view(np.uint8).reshape(len(pick), -1)
         block[:, layout.itemsize : histogram_at] = blocks.table[combo[pick]]
-        block[:, histogram_at : histogram_at + ARRAY_HEADER.itemsize] = (
-            header[pick].view(np.uint8).reshape(len(pick), -1)
-        )
-        elements = np.zeros((len(pick), widest), ELEMENT)
-        elements["len"] = 8
+        histogram = np.full((len(pick), words), -1, ">i4")
         row = np.repeat(np.arange(len(pick)), n)
-        index = np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n)
-        elements["value"][row, index] = packed[np.repeat(row_starts[pick], n) + index]
-        block[:, histogram_at + ARRAY_HEADER.itemsize :] = elements.view(np.uint8).reshape(len(pick), -1)
+        source = np.repeat(row_starts[pick] - (np.cumsum(n) - n), n) + np.arange(len(row))
+        histogram[row, word[source]] = 4
+        histogram[row, word[source] + 1] = part.count[source]
+        block[:, histogram_at:] = histogram.view(np.uint8).reshape(len(pick), -1)
         # Which bytes are row and which padding: the text block and the histogram each end early.
         column = np.arange(width, dtype=np.int16)
         keep = np.empty(block.shape, bool)
@@ -485,7 +485,7 @@ def encode(part: Part, row_starts, blocks: TextBlocks, combo, status, representa
         )
         np.less(
             column[None, histogram_at:],
-            (ARRAY_HEADER.itemsize + ELEMENT.itemsize * n + histogram_at)[:, None].astype(np.int16),
+            (histogram_at + 4 * (stored + n))[:, None].astype(np.int16),
             out=keep[:, histogram_at:],
         )
         chunks.append(block[keep].tobytes())
@@ -526,6 +526,7 @@ class Encoder:
     def statements(self, level: str, parts: dict[str, Part]):
         """(relation, COPY sql, payload, rows) for each materialisation of one level."""
         from telemetry.rollups.catalog import LEVEL_BY_NAME, MATERIALISATIONS
+        from telemetry.rollups.histogram import HISTOGRAM_COLUMNS
 
         nst = len(self.m.statuses)
         for materialisation in MATERIALISATIONS:
@@ -543,9 +544,7 @@ class Encoder:
             payload = encode(part, row_starts, self.blocks[name], combo, status, self.m.representative)
             relation = materialisation.relation(LEVEL_BY_NAME[level])
             texts = [d for d in materialisation.dimensions if d != "status"]
-            columns = ", ".join(
-                (*(column for column, _, _ in prefix_columns(with_status)), *texts, "latency_histogram")
-            )
+            columns = ", ".join((*(column for column, _, _ in prefix_columns(with_status)), *texts, *HISTOGRAM_COLUMNS))
             yield relation, f"COPY {relation} ({columns}) FROM STDIN (FORMAT BINARY)", payload, len(row_starts)
 
 
@@ -843,6 +842,8 @@ def report(cursor, plan: Plan | None = None):
         )
 
 
+# Row sets compared with EXCEPT ALL over every column of MEASURES, h1..h129 included: set operations
+# treat NULLs as not distinct, so an empty slot (NULL) matches only an empty slot.
 CHECK_LEVEL_SQL = (
     "WITH derived AS ({select}), stored AS (SELECT bucket, {dims}, {measures} FROM {relation} "
     "WHERE bucket >= %s AND bucket < %s) "
@@ -852,7 +853,7 @@ CHECK_LEVEL_SQL = (
 )
 TOTALS_SQL = (
     "SELECT bucket, {keys}, sum(request_count), {errors}, sum(response_time_sum), min(response_time_min), "
-    "max(response_time_max), malti_hist_merge(latency_histogram) FROM {relation} "
+    "max(response_time_max), {histogram} FROM {relation} "
     "WHERE bucket >= %s AND bucket < %s GROUP BY bucket, {keys}"
 )
 # Rows keyed by status whose error columns are not request_count or 0 as their status says.
@@ -868,13 +869,15 @@ def check(cursor, plan: Plan) -> bool:
     with svc per (bucket, service), status with full per (bucket, service, status); where a relation keeps
     the status, its error columns are request_count or 0 as that status says."""
     from telemetry.rollups.catalog import ERROR_COUNTS, FULL, LEVEL_BY_NAME, MATERIALISATIONS, MEASURES, select_sql
+    from telemetry.rollups.histogram import HISTOGRAM_COLUMNS
 
     def span(start_us, width):
         return from_us(start_us), from_us(start_us + width)
 
     def totals(relation, keys):
         errors = ", ".join(f"sum({name})" for name in ERROR_COUNTS)
-        return TOTALS_SQL.format(relation=relation, keys=", ".join(keys), errors=errors)
+        histogram = ", ".join(f"sum({column})" for column in HISTOGRAM_COLUMNS)  # bigint: no overflow
+        return TOTALS_SQL.format(relation=relation, keys=", ".join(keys), errors=errors, histogram=histogram)
 
     today = plan.anchor // DAY * DAY
     cases = [  # (coarse level, [start, end)) in each generated period

@@ -54,4 +54,3 @@ def cache_is_shared(app_configs, **kwargs):
             id="malti.W001",
         )
     ]
-

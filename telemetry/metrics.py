@@ -64,8 +64,7 @@ class MetricsRequest:
         start, end = floor_to(start, level), ceil_to(end, level)
         if (end - start) / level.width > MAX_POINTS:
             raise BadParameter(
-                f"{level.name} buckets over this range would be more than {MAX_POINTS} points; "
-                "use a coarser interval."
+                f"{level.name} buckets over this range would be more than {MAX_POINTS} points; use a coarser interval."
             )
         filters = {}
         for dim in FILTER_DIMENSIONS:
@@ -115,7 +114,9 @@ def _overall(rows) -> dict | None:
     rows = [row for row in rows if row["count"]]
     if not rows:
         return None
-    total = {key: sum(row[key] for row in rows) for key in ("count", "time_sum", "errors", "client_errors", "server_errors")}
+    total = {
+        key: sum(row[key] for row in rows) for key in ("count", "time_sum", "errors", "client_errors", "server_errors")
+    }
     total["time_min"] = min(row["time_min"] for row in rows)
     total["time_max"] = max(row["time_max"] for row in rows)
     total["histogram"] = merge(row["histogram"] for row in rows)

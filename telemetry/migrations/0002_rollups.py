@@ -27,7 +27,6 @@ class Migration(migrations.Migration):
     dependencies = [("telemetry", "0001_initial")]
 
     operations = [
-        migrations.RunSQL(rollups.CREATE_HIST_MERGE, rollups.DROP_HIST_MERGE),
         migrations.RunSQL(rollups.CREATE_REFRESH_STATE, rollups.DROP_REFRESH_STATE),
         migrations.RunPython(create_rollups, drop_rollups),
     ]

@@ -1,10 +1,11 @@
-"""The rollup relations: four time levels × five materialisations.
+"""The rollup relations: four time levels × six materialisations.
 
 Every relation has the same columns: bucket, its dimensions, then the
 measures: request_count, the error counts, response_time_sum/min/max and
-latency_histogram. `requests_<level>` is keyed by every dimension (the seed's
-rollups). Narrower materialisations keep far fewer rows when consumers and
-endpoints are many; the query layer reads the smallest one that holds every
+the latency histogram, one column per slot (see histogram.py).
+`requests_<level>` is keyed by every dimension (the seed's rollups).
+Narrower materialisations keep far fewer rows when consumers and endpoints
+are many; the query layer reads the smallest one that holds every
 dimension a query filters or groups by. Only `status` and the full one keep
 the status code: elsewhere it would multiply the rows by the number of
 distinct codes, and the panels need just the error counts, which are columns.
@@ -13,7 +14,7 @@ distinct codes, and the panels need just the error counts, which are columns.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telemetry.rollups.histogram import HISTOGRAM_SQL
+from telemetry.rollups.histogram import HISTOGRAM_COLUMNS, RAW_HISTOGRAM_COLUMNS_SQL, SUM_HISTOGRAM_COLUMNS_SQL
 
 ALL_DIMENSIONS = ("service", "node", "method", "endpoint", "consumer", "context", "status")
 
@@ -71,13 +72,28 @@ ERROR_COUNTS = {
     "client_error_count": "status BETWEEN 400 AND 499",
     "server_error_count": "status >= 500",
 }
+# The measures of raw rows, and of rollup rows merged.
+RAW_MEASURES_SQL = (
+    "count(*) AS request_count, "
+    + "".join(
+        f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)::bigint AS {name}, " for name, condition in ERROR_COUNTS.items()
+    )
+    + "sum(response_time)::bigint AS response_time_sum, min(response_time) AS response_time_min, "
+    f"max(response_time) AS response_time_max, {RAW_HISTOGRAM_COLUMNS_SQL}"
+)
+ROLLUP_MEASURES_SQL = (
+    "sum(request_count)::bigint AS request_count, "
+    + "".join(f"sum({name})::bigint AS {name}, " for name in ERROR_COUNTS)
+    + "sum(response_time_sum)::bigint AS response_time_sum, min(response_time_min) AS response_time_min, "
+    f"max(response_time_max) AS response_time_max, {SUM_HISTOGRAM_COLUMNS_SQL}"
+)
 MEASURES = (
     "request_count",
     *ERROR_COUNTS,
     "response_time_sum",
     "response_time_min",
     "response_time_max",
-    "latency_histogram",
+    *HISTOGRAM_COLUMNS,
 )
 
 
@@ -101,26 +117,9 @@ def source_of(level: Level, materialisation: Materialisation) -> str:
 def select_sql(level: Level, materialisation: Materialisation, where: str = "") -> str:
     """The aggregate query that defines a relation (a continuous aggregate's body)."""
     dims = ", ".join(materialisation.dimensions)
-    below = finer(level)
-    if below is None:
-        errors = "".join(
-            f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)::bigint AS {name}, "
-            for name, condition in ERROR_COUNTS.items()
-        )
-        measures = (
-            f"count(*) AS request_count, {errors}sum(response_time)::bigint AS response_time_sum, "
-            "min(response_time) AS response_time_min, max(response_time) AS response_time_max, "
-            f"{HISTOGRAM_SQL} AS latency_histogram"
-        )
-        time_column = "created_at"
-    else:
-        errors = "".join(f"sum({name})::bigint AS {name}, " for name in ERROR_COUNTS)
-        measures = (
-            f"sum(request_count)::bigint AS request_count, {errors}sum(response_time_sum)::bigint AS response_time_sum, "
-            "min(response_time_min) AS response_time_min, max(response_time_max) AS response_time_max, "
-            "malti_hist_merge(latency_histogram) AS latency_histogram"
-        )
-        time_column = "bucket"
+    from_raw = finer(level) is None
+    measures = RAW_MEASURES_SQL if from_raw else ROLLUP_MEASURES_SQL
+    time_column = "created_at" if from_raw else "bucket"
     return (
         f"SELECT time_bucket(INTERVAL '{level.interval}', {time_column}) AS bucket, {dims}, {measures} "
         f"FROM {source_of(level, materialisation)} {where} GROUP BY 1, {dims}"
@@ -142,5 +141,6 @@ def column_definitions(materialisation: Materialisation) -> str:
         f"bucket TIMESTAMPTZ NOT NULL, {dims}, request_count BIGINT NOT NULL, "
         + "".join(f"{name} BIGINT NOT NULL, " for name in ERROR_COUNTS)
         + "response_time_sum BIGINT NOT NULL, "
-        "response_time_min INTEGER NOT NULL, response_time_max INTEGER NOT NULL, latency_histogram BIGINT[] NOT NULL"
+        "response_time_min INTEGER NOT NULL, response_time_max INTEGER NOT NULL, "
+        + ", ".join(f"{column} INTEGER" for column in HISTOGRAM_COLUMNS)
     )

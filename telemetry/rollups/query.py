@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection
 
 from telemetry.edition import has_continuous_aggregates
-from telemetry.rollups.catalog import ERROR_COUNTS, LEVELS, MATERIALISATIONS, MEASURES, Level
-from telemetry.rollups.histogram import HISTOGRAM_SQL
+from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, MEASURES, RAW_MEASURES_SQL, Level
+from telemetry.rollups.histogram import MERGED_HISTOGRAM_SQL
 from telemetry.rollups.refresher import watermarks
 
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)  # time_bucket's origin: buckets align with it
@@ -27,14 +27,9 @@ MEASURE_COLUMNS = ", ".join(MEASURES)
 
 # One tier of the union: rows of one relation between two bucket bounds.
 TIER_SQL = "SELECT bucket{dims}, " + MEASURE_COLUMNS + " FROM {relation} WHERE bucket >= %s AND bucket < %s{filters}"
-# The raw tail, aggregated to minutes on the fly, with the measures select_sql() gives every rollup.
+# The raw tail, aggregated to minutes on the fly, as select_sql() aggregates rollups.
 RAW_TIER_SQL = (
-    "SELECT time_bucket(INTERVAL '1 minute', created_at) AS bucket{dims}, count(*) AS request_count, "
-    + "".join(
-        f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)::bigint AS {name}, " for name, condition in ERROR_COUNTS.items()
-    )
-    + "sum(response_time)::bigint AS response_time_sum, min(response_time) AS response_time_min, "
-    f"max(response_time) AS response_time_max, {HISTOGRAM_SQL} AS latency_histogram "
+    "SELECT time_bucket(INTERVAL '1 minute', created_at) AS bucket{dims}, " + RAW_MEASURES_SQL + " "
     "FROM requests WHERE created_at >= %s AND created_at < %s{filters} GROUP BY 1{dims}"
 )
 
@@ -44,17 +39,20 @@ COUNT_MEASURES_SQL = (
     "sum(error_count)::bigint AS errors, sum(client_error_count)::bigint AS client_errors, "
     "sum(server_error_count)::bigint AS server_errors"
 )
-# Merging histograms is the costly part of a query (about 0.3 µs per
-# non-empty slot), so only the statements that report percentiles do it.
-MEASURES_SQL = COUNT_MEASURES_SQL + ", malti_hist_merge(latency_histogram) AS histogram"
-TIME_SERIES_SQL = "WITH rows AS ({union}) SELECT time_bucket(%s::interval, bucket) AS t, " + MEASURES_SQL + " FROM rows GROUP BY t ORDER BY t"
+# Merging histograms is the costly part of a query (129 sums a row), so
+# only the statements that report percentiles do it.
+MEASURES_SQL = COUNT_MEASURES_SQL + f", {MERGED_HISTOGRAM_SQL} AS histogram"
+TIME_SERIES_SQL = (
+    "WITH rows AS ({union}) SELECT time_bucket(%s::interval, bucket) AS t, "
+    + MEASURES_SQL
+    + " FROM rows GROUP BY t ORDER BY t"
+)
 GROUPED_SQL = (
-    "WITH rows AS ({union}) SELECT {group}, {measures} FROM rows GROUP BY {group} "
-    "ORDER BY count DESC, {group} LIMIT %s"
+    "WITH rows AS ({union}) SELECT {group}, {measures} FROM rows GROUP BY {group} ORDER BY count DESC, {group} LIMIT %s"
 )
 # Percentiles for the given groups only (the largest ones, found by GROUPED_SQL without them).
 GROUP_HISTOGRAMS_SQL = (
-    "WITH rows AS ({union}) SELECT {group}, malti_hist_merge(latency_histogram) AS histogram FROM rows "
+    "WITH rows AS ({union}) SELECT {group}, " + MERGED_HISTOGRAM_SQL + " AS histogram FROM rows "
     "WHERE ({group}) IN (SELECT * FROM unnest({arrays})) GROUP BY {group}"
 )
 COUNTS_SQL = (
@@ -123,12 +121,21 @@ def decompose(start: datetime, end: datetime, coarsest: Level, marks: dict | Non
     return pieces
 
 
-def _union(scope: Scope, dims: tuple[str, ...], pieces):
-    """UNION ALL of the pieces, read from the smallest materialisation that has every dimension."""
+def _union(scope: Scope, dims: tuple[str, ...], pieces, among: dict | None = None):
+    """UNION ALL of the pieces, read from the smallest materialisation that has every dimension.
+
+    `among` narrows a dimension to a few values ({dim: [values]}), so the
+    relation's index reads only their rows.
+    """
+    among = among or {}
     materialisation = choose_materialisation(set(dims) | scope.filter_dimensions())
     dim_sql = "".join(f", {dim}" for dim in dims)
-    filter_sql = " AND service = ANY(%s)" + "".join(f" AND {dim} = %s" for dim in scope.filters)
-    filter_params = [list(scope.services), *scope.filters.values()]
+    filter_sql = (
+        " AND service = ANY(%s)"
+        + "".join(f" AND {dim} = %s" for dim in scope.filters)
+        + "".join(f" AND {dim} = ANY(%s)" for dim in among)
+    )
+    filter_params = [list(scope.services), *scope.filters.values(), *among.values()]
     parts, params = [], []
     for level, start, end in pieces:
         if level is None:
@@ -174,13 +181,16 @@ class MetricsReader:
             return []
         union, params = _union(self.scope, group, self.total_pieces)
         group_sql = ", ".join(group)
-        rows = _run(
-            GROUPED_SQL.format(union=union, group=group_sql, measures=COUNT_MEASURES_SQL), [*params, limit]
-        )
+        rows = _run(GROUPED_SQL.format(union=union, group=group_sql, measures=COUNT_MEASURES_SQL), [*params, limit])
         if latency and rows:
-            keys = [[row[dim] for row in rows] for dim in group]
+            keys = {dim: [row[dim] for row in rows] for dim in group}
+            union, params = _union(
+                self.scope, group, self.total_pieces, among={dim: sorted(set(keys[dim])) for dim in group}
+            )
             arrays = ", ".join("%s::text[]" for _ in group)
-            merged = _run(GROUP_HISTOGRAMS_SQL.format(union=union, group=group_sql, arrays=arrays), [*params, *keys])
+            merged = _run(
+                GROUP_HISTOGRAMS_SQL.format(union=union, group=group_sql, arrays=arrays), [*params, *keys.values()]
+            )
             histograms = {tuple(row[dim] for dim in group): row["histogram"] for row in merged}
             for row in rows:
                 row["histogram"] = histograms[tuple(row[dim] for dim in group)]

@@ -7,63 +7,6 @@ names and columns, filled by Malti's refresher (telemetry/rollups/refresher.py).
 """
 
 from telemetry.rollups.catalog import LEVELS, column_definitions, relations, select_sql
-from telemetry.rollups.histogram import SLOTS
-
-# Histograms are stored packed: one bigint per non-empty slot,
-# slot * 2^32 + count. Most rollup rows hold a handful of requests, so a dense
-# 130-slot array would make the rollups several times larger than raw data.
-# malti_hist_pack() packs TimescaleDB's dense histogram(); malti_hist_merge()
-# adds packed histograms into a dense state (plpgsql changes it in place,
-# merging tens of thousands of rows in milliseconds) and packs the result.
-CREATE_HIST_MERGE = f"""
-CREATE OR REPLACE FUNCTION malti_hist_pack(dense anyarray) RETURNS bigint[]
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
-DECLARE
-  packed bigint[] := '{{}}';
-BEGIN
-  FOR i IN 1 .. coalesce(array_length(dense, 1), 0) LOOP
-    IF dense[i] > 0 THEN
-      packed := packed || ((i - 1)::bigint * 4294967296 + dense[i]);
-    END IF;
-  END LOOP;
-  RETURN packed;
-END $$;
-
-CREATE OR REPLACE FUNCTION malti_hist_add(state bigint[], packed bigint[]) RETURNS bigint[]
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-DECLARE
-  entry bigint;
-  slot integer;
-BEGIN
-  IF packed IS NULL THEN RETURN state; END IF;
-  FOREACH entry IN ARRAY packed LOOP
-    slot := (entry >> 32)::integer + 1;
-    state[slot] := state[slot] + (entry & 4294967295);
-  END LOOP;
-  RETURN state;
-END $$;
-
-CREATE OR REPLACE FUNCTION malti_hist_combine(a bigint[], b bigint[]) RETURNS bigint[]
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
-BEGIN
-  FOR i IN 1 .. array_length(b, 1) LOOP
-    a[i] := a[i] + b[i];
-  END LOOP;
-  RETURN a;
-END $$;
-
-CREATE OR REPLACE AGGREGATE malti_hist_merge(bigint[]) (
-  SFUNC = malti_hist_add, STYPE = bigint[], FINALFUNC = malti_hist_pack,
-  COMBINEFUNC = malti_hist_combine, PARALLEL = SAFE,
-  INITCOND = '{{{",".join(["0"] * SLOTS)}}}'
-);
-"""
-DROP_HIST_MERGE = """
-DROP AGGREGATE IF EXISTS malti_hist_merge(bigint[]);
-DROP FUNCTION IF EXISTS malti_hist_combine(bigint[], bigint[]);
-DROP FUNCTION IF EXISTS malti_hist_add(bigint[], bigint[]);
-DROP FUNCTION IF EXISTS malti_hist_pack(anyarray);
-"""
 
 # Watermarks of the Apache-edition refresher: level L holds every complete
 # bucket before its watermark; newer data is read from finer levels and raw.
