@@ -215,6 +215,9 @@ MALTI_RETENTION_DEFAULTS = {
     "1day": env_str("MALTI_RETENTION_1DAY", "1825 days"),
 }
 # The worker (manage.py malti_worker) refresh and retention periods, seconds.
+# Statements one metrics response runs side by side, each on its own pooled
+# connection (1: one after another).
+MALTI_QUERY_CONCURRENCY = env_int("MALTI_QUERY_CONCURRENCY", 2, minimum=1)
 MALTI_REFRESH_EVERY = env_int("MALTI_REFRESH_EVERY", 15, minimum=1)
 MALTI_RETENTION_EVERY = env_int("MALTI_RETENTION_EVERY", 600, minimum=10)
 

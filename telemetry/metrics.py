@@ -5,7 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 from telemetry.rollups.catalog import LEVEL_BY_NAME, Level
 from telemetry.rollups.histogram import merge, percentiles
-from telemetry.rollups.query import FILTER_DIMENSIONS, MetricsReader, Scope, ceil_to, floor_to, resolution_for
+from telemetry.rollups.query import (
+    FILTER_DIMENSIONS,
+    MetricsReader,
+    Scope,
+    SideBySide,
+    ceil_to,
+    floor_to,
+    resolution_for,
+)
 
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 MAX_POINTS = 5000
@@ -130,8 +138,17 @@ def _iso(moment: datetime) -> str:
 def build_response(request: MetricsRequest, visible_services, thresholds: dict | None = None) -> dict:
     scope = request.scope(visible_services)
     reader = MetricsReader(scope)
-    by_bucket = {row["t"]: row for row in reader.time_series()}
-    service_rows = reader.grouped(("service",), limit=None)
+    with SideBySide() as queries:
+        # Slowest first, so the two threads finish close together.
+        series = queries.submit(reader.time_series)
+        endpoint_rows = queries.submit(reader.grouped, ("service", "method", "endpoint"))
+        consumer_rows = queries.submit(reader.grouped, ("consumer",), latency=False)
+        service_rows = queries.submit(reader.grouped, ("service",), limit=None)
+        status_rows = queries.submit(reader.counts, ("service", "status"))
+        nodes = queries.submit(reader.distinct, "node")
+        contexts = queries.submit(reader.distinct, "context")
+    by_bucket = {row["t"]: row for row in series.result()}
+    service_rows = service_rows.result()
     total = _overall(service_rows)
 
     time_series = []
@@ -176,7 +193,7 @@ def build_response(request: MetricsRequest, visible_services, thresholds: dict |
     }
 
     endpoints = []
-    for row in reader.grouped(("service", "method", "endpoint")):
+    for row in endpoint_rows.result():
         endpoint_latency = _latency(row)
         endpoints.append(
             {
@@ -198,7 +215,7 @@ def build_response(request: MetricsRequest, visible_services, thresholds: dict |
             "error_count": row["errors"],
             "avg_response_time": _avg(row),
         }
-        for row in reader.grouped(("consumer",), latency=False)
+        for row in consumer_rows.result()
     ]
     services = []
     for row in service_rows:
@@ -221,8 +238,7 @@ def build_response(request: MetricsRequest, visible_services, thresholds: dict |
         "metrics_summary": summary,
         "endpoints": endpoints,
         "status_distribution": [
-            {"service": row["service"], "status": row["status"], "count": row["count"]}
-            for row in reader.counts(("service", "status"))
+            {"service": row["service"], "status": row["status"], "count": row["count"]} for row in status_rows.result()
         ],
         "consumers": consumers,
         "system_overview": {
@@ -232,23 +248,24 @@ def build_response(request: MetricsRequest, visible_services, thresholds: dict |
             "avg_response_time": summary["avg_response_time"],
             "services": services,
         },
-        "distinct_nodes": reader.distinct("node"),
-        "distinct_contexts": reader.distinct("context"),
+        "distinct_nodes": nodes.result(),
+        "distinct_contexts": contexts.result(),
     }
 
 
 def filter_values(request: MetricsRequest, visible_services) -> dict:
     """Values each filter can take in the range, given the other filters."""
     values = {}
-    for dim in FILTER_DIMENSIONS:
-        others = dict(request.filters)
-        others.pop(dim, None)
-        narrowed = MetricsRequest(
-            start=request.start,
-            end=request.end,
-            level=request.level,
-            filters=others,
-            service=None if dim == "service" else request.service,
-        )
-        values[f"{dim}s"] = MetricsReader(narrowed.scope(visible_services)).distinct(dim)
-    return values
+    with SideBySide() as queries:
+        for dim in FILTER_DIMENSIONS:
+            others = dict(request.filters)
+            others.pop(dim, None)
+            narrowed = MetricsRequest(
+                start=request.start,
+                end=request.end,
+                level=request.level,
+                filters=others,
+                service=None if dim == "service" else request.service,
+            )
+            values[f"{dim}s"] = queries.submit(MetricsReader(narrowed.scope(visible_services)).distinct, dim)
+    return {key: future.result() for key, future in values.items()}

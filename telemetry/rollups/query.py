@@ -11,9 +11,11 @@ All SQL here is assembled from fixed fragments (relation and column names
 from the catalog); every value a user sends travels as a parameter.
 """
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection
 
 from telemetry.edition import has_continuous_aggregates
@@ -152,6 +154,43 @@ def _run(sql, params):
         cursor.execute(sql, params)
         columns = [c.name for c in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+class SideBySide:
+    """Runs independent read queries at once, each thread on its own pooled connection.
+
+    A metrics response is a handful of statements that each keep one core
+    busy; on two cores they finish in about half the time side by side. Inside
+    a transaction (as in tests) other connections cannot see its rows, so
+    there the statements run one after another on the caller's connection.
+    """
+
+    def __init__(self, workers: int | None = None):
+        workers = workers or settings.MALTI_QUERY_CONCURRENCY
+        self.executor = None
+        if workers > 1 and not connection.in_atomic_block:
+            self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="malti-query")
+
+    def submit(self, function, *args, **kwargs) -> Future:
+        if self.executor is None:
+            done = Future()
+            done.set_result(function(*args, **kwargs))
+            return done
+        return self.executor.submit(self._on_own_connection, function, *args, **kwargs)
+
+    @staticmethod
+    def _on_own_connection(function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connection.close()  # this thread's connection, back to the pool
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=exc[0] is not None)
 
 
 class MetricsReader:

@@ -102,11 +102,24 @@ def live_server(tmp_path: Path, *, workers: int = 2, **env_overrides):
     log = tmp_path / "server.log"
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "malti_site.asgi:application",
-            "-k", "uvicorn_worker.UvicornWorker", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-            "--no-control-socket", "--graceful-timeout", "5",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "malti_site.asgi:application",
+            "-k",
+            "uvicorn_worker.UvicornWorker",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--graceful-timeout",
+            "5",
         ],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log)
     try:

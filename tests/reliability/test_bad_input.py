@@ -96,14 +96,27 @@ CASES = [
     Case("requests-null", 400, 'no "requests"', orjson.dumps({"requests": None})),
     # Integers beyond 64 bits arrive as floats; within them, out of range.
     Case("status-2**64", 400, "status: must be an integer, not float", body(record(status=float(2**64)))),
-    Case("status-2**64-1", 400, "status: must be between 100 and 599",
-         with_raw_value("status", str(2**64 - 1).encode())),
-    Case("response-time-2**64", 400, "response_time: must be an integer",
-         with_raw_value("response_time", str(2**64).encode())),
-    Case("response-time-2**63", 400, "response_time: must be between 0 and 3600000",
-         body(record(response_time=2**63 - 1))),
-    Case("response-time--2**63", 400, "response_time: must be between 0 and 3600000",
-         body(record(response_time=-(2**63)))),
+    Case(
+        "status-2**64-1", 400, "status: must be between 100 and 599", with_raw_value("status", str(2**64 - 1).encode())
+    ),
+    Case(
+        "response-time-2**64",
+        400,
+        "response_time: must be an integer",
+        with_raw_value("response_time", str(2**64).encode()),
+    ),
+    Case(
+        "response-time-2**63",
+        400,
+        "response_time: must be between 0 and 3600000",
+        body(record(response_time=2**63 - 1)),
+    ),
+    Case(
+        "response-time--2**63",
+        400,
+        "response_time: must be between 0 and 3600000",
+        body(record(response_time=-(2**63))),
+    ),
     Case("status-huge-literal", 400, "number is infinity", with_raw_value("status", b"9" * 400)),
     # Deep nesting: orjson's depth limit, never a RecursionError.
     Case("nested-100k-top", 400, "depth limit exceeded", nested(100_000)),
@@ -112,22 +125,42 @@ CASES = [
     Case("nested-1000-in-field", 400, "context: must be a string, not list", with_raw_value("context", nested(1000))),
     # Sizes.
     Case("body-over-limit", 413, "the limit is 10485760", lambda: body(*[record(endpoint="/" + "e" * 400)] * 25_000)),
-    Case("gzip-over-limit-compressed", 413, "the limit is", lambda: gzip.compress(
-        orjson.dumps({"requests": [record()], "pad": bytes(range(256)).hex() * 60_000}), compresslevel=0),
-        headers={"HTTP_CONTENT_ENCODING": "gzip"}),
-    Case("gzip-bomb-default-limit", 413, "decompressed body is larger than",
-         lambda: gzip.compress(b'{"requests": [' + b"0," * (60 * 1024 * 1024) + b"0]}", compresslevel=9),
-         headers={"HTTP_CONTENT_ENCODING": "gzip"}),
+    Case(
+        "gzip-over-limit-compressed",
+        413,
+        "the limit is",
+        lambda: gzip.compress(
+            orjson.dumps({"requests": [record()], "pad": bytes(range(256)).hex() * 60_000}), compresslevel=0
+        ),
+        headers={"HTTP_CONTENT_ENCODING": "gzip"},
+    ),
+    Case(
+        "gzip-bomb-default-limit",
+        413,
+        "decompressed body is larger than",
+        lambda: gzip.compress(b'{"requests": [' + b"0," * (60 * 1024 * 1024) + b"0]}", compresslevel=9),
+        headers={"HTTP_CONTENT_ENCODING": "gzip"},
+    ),
     Case("huge-content-length", 413, "the limit is", headers={"CONTENT_LENGTH": str(10**15)}),
     Case("too-many-records", 400, "the limit is 10000", lambda: body(*[record()] * 10_001)),
     # Encodings.
     Case("truncated-gzip", 400, "truncated", truncated_gzip, headers={"HTTP_CONTENT_ENCODING": "gzip"}),
     Case("gzip-header-plain-body", 400, "not valid gzip", headers={"HTTP_CONTENT_ENCODING": "gzip"}),
-    Case("deflate", 415, "'deflate' is not supported", lambda: deflate(body(record())),
-         headers={"HTTP_CONTENT_ENCODING": "deflate"}),
+    Case(
+        "deflate",
+        415,
+        "'deflate' is not supported",
+        lambda: deflate(body(record())),
+        headers={"HTTP_CONTENT_ENCODING": "deflate"},
+    ),
     Case("brotli", 415, "'br' is not supported", headers={"HTTP_CONTENT_ENCODING": "br"}),
-    Case("double-gzip-header", 415, "is not supported", lambda: gzip.compress(gzip.compress(body(record()))),
-         headers={"HTTP_CONTENT_ENCODING": "gzip, gzip"}),
+    Case(
+        "double-gzip-header",
+        415,
+        "is not supported",
+        lambda: gzip.compress(gzip.compress(body(record()))),
+        headers={"HTTP_CONTENT_ENCODING": "gzip, gzip"},
+    ),
     Case("latin-1-byte", 400, "not valid UTF-8", body(record(endpoint="/caf__")).replace(b"__", b"\xe9")),
     Case("invalid-utf8-ff", 400, "not valid UTF-8", body(record(consumer="a__b")).replace(b"__", b"\xff\xfe")),
     Case("overlong-utf8", 400, "not valid UTF-8", body(record(node="__")).replace(b"__", b"\xc0\xaf")),
@@ -135,8 +168,12 @@ CASES = [
     Case("lone-surrogate-escape", 400, "surrogate", body(record(context="__")).replace(b"__", b"\\ud800")),
     Case("utf16-body", 400, "not valid JSON", body(record()).decode().encode("utf-16")),
     # Strings that are empty once control characters are gone.
-    Case("service-only-controls", 403, "is '', but this key may only ingest for 'checkout'",
-         body(record(service="\x00\x01\x1f"))),
+    Case(
+        "service-only-controls",
+        403,
+        "is '', but this key may only ingest for 'checkout'",
+        body(record(service="\x00\x01\x1f")),
+    ),
     Case("method-only-controls", 400, "method: '' is not an HTTP method", body(record(method="\x00\x7f"))),
     Case("endpoint-only-controls", 400, "endpoint: must not be empty", body(record(endpoint="\x00\t\n "))),
     Case("endpoint-control-padding-over-limit", 400, "limit is 500", body(record(endpoint="\x00" + "e" * 501))),
@@ -144,14 +181,26 @@ CASES = [
     # Timestamps far away.
     Case("year-9999", 400, "created_at: is in the future", body(record(created_at="9999-12-31T23:59:59Z"))),
     Case("year-1", 400, "created_at: is older than the raw retention", body(record(created_at="0001-01-01T00:00:00Z"))),
-    Case("year-9999-behind-utc", 400, "created_at: is in the future",
-         body(record(created_at="9999-12-31T23:59:59-23:59"))),
-    Case("year-1-ahead-of-utc", 400, "created_at: is older than the raw retention",
-         body(record(created_at="0001-01-01T00:00:00+23:59"))),
+    Case(
+        "year-9999-behind-utc",
+        400,
+        "created_at: is in the future",
+        body(record(created_at="9999-12-31T23:59:59-23:59")),
+    ),
+    Case(
+        "year-1-ahead-of-utc",
+        400,
+        "created_at: is older than the raw retention",
+        body(record(created_at="0001-01-01T00:00:00+23:59")),
+    ),
     Case("ten-minutes-ahead", 400, "in the future", lambda: body(record(created_at=ago(minutes=-10)))),
     Case("naive-far-past", 400, "older than the raw retention", body(record(created_at="1970-01-01T00:00:00"))),
-    Case("naive-just-past-retention", 400, "older than the raw retention",
-         lambda: body(record(created_at=(utc_now() - timedelta(hours=6, minutes=1)).replace(tzinfo=None).isoformat()))),
+    Case(
+        "naive-just-past-retention",
+        400,
+        "older than the raw retention",
+        lambda: body(record(created_at=(utc_now() - timedelta(hours=6, minutes=1)).replace(tzinfo=None).isoformat())),
+    ),
     Case("offset-25h", 400, "not an ISO 8601 timestamp", body(record(created_at="2026-01-01T00:00:00+25:00"))),
     Case("epoch-string", 400, "not an ISO 8601 timestamp", body(record(created_at="1700000000"))),
     Case("timestamp-nul", 400, "not an ISO 8601 timestamp", body(record(created_at="2026-01-01\x00T00:00:00Z"))),
@@ -173,8 +222,13 @@ CASES = [
     Case("expired-user-key", 401, "expired", key="expired-user"),
     Case("inactive-users-key", 401, "owner is inactive", key="inactive-user"),
     Case("user-key", 403, "needs a service API key", key="user"),
-    Case("bearer-instead-of-x-api-key", 401, "credentials were not provided", key="none",
-         headers={"HTTP_AUTHORIZATION": "Bearer malti_s_whatever"}),
+    Case(
+        "bearer-instead-of-x-api-key",
+        401,
+        "credentials were not provided",
+        key="none",
+        headers={"HTTP_AUTHORIZATION": "Bearer malti_s_whatever"},
+    ),
     # Content types and top-level shapes.
     Case("form-urlencoded", 415, "Unsupported media type", content_type="application/x-www-form-urlencoded"),
     Case("multipart", 415, "Unsupported media type", content_type="multipart/form-data; boundary=xyz"),
@@ -247,8 +301,9 @@ def test_a_multi_member_gzip_body_is_read_whole(api, keys):
 
 
 def test_bytes_after_the_gzip_stream_are_refused(api, keys):
-    response = post_batch(api, keys["service"], None, raw_body=gzip.compress(body(record())) + b"garbage",
-                          HTTP_CONTENT_ENCODING="gzip")
+    response = post_batch(
+        api, keys["service"], None, raw_body=gzip.compress(body(record())) + b"garbage", HTTP_CONTENT_ENCODING="gzip"
+    )
     assert response.status_code == 400
     assert "gzip" in response.json()["detail"]
     assert raw_count() == 0
@@ -264,8 +319,14 @@ def test_nul_and_control_characters_are_stripped_from_every_string_field(api, ke
         "node": "\tnode\x00-1\x85",
         "context": "ctx\x00\x1f\x7f\x80\x9f",
     }
-    clean = {"service": "checkout", "method": "POST", "endpoint": "/abc/{id}", "consumer": "web-[31mapp",
-             "node": "node-1", "context": "ctx"}
+    clean = {
+        "service": "checkout",
+        "method": "POST",
+        "endpoint": "/abc/{id}",
+        "consumer": "web-[31mapp",
+        "node": "node-1",
+        "context": "ctx",
+    }
     response = post_batch(api, keys["service"], [record(**{name: dirty[name]})])
     assert response.status_code == 200, response.content
     (stored,) = raw_rows(name)[0]
@@ -289,18 +350,32 @@ def test_markup_in_every_free_text_field_is_stored_and_served_back_verbatim(api,
 
     reader = UserFactory(username="reader")
     MembershipFactory(user=reader, tenant=service.tenant)
-    rec = record(service=markup, endpoint="/" + markup, consumer=markup, node=markup, context=markup,
-                 created_at=(utc_now() - timedelta(minutes=2)).isoformat())
+    rec = record(
+        service=markup,
+        endpoint="/" + markup,
+        consumer=markup,
+        node=markup,
+        context=markup,
+        created_at=(utc_now() - timedelta(minutes=2)).isoformat(),
+    )
     response = post_batch(api, service_key(service), [rec])
     assert response.status_code == 200, response.content
     assert response.json()["service"] == markup
     assert raw_rows("service, endpoint, consumer, node, context") == [(markup, "/" + markup, markup, markup, markup)]
-    values = api.get("/api/v1/metrics/filters", {"start_time": (utc_now() - timedelta(minutes=30)).isoformat()},
-                     HTTP_X_API_KEY=user_key(reader))
+    values = api.get(
+        "/api/v1/metrics/filters",
+        {"start_time": (utc_now() - timedelta(minutes=30)).isoformat()},
+        HTTP_X_API_KEY=user_key(reader),
+    )
     assert values["Content-Type"] == "application/json"
     data = values.json()
     assert (data["services"], data["endpoints"], data["consumers"], data["nodes"], data["contexts"]) == (
-        [markup], ["/" + markup], [markup], [markup], [markup])
+        [markup],
+        ["/" + markup],
+        [markup],
+        [markup],
+        [markup],
+    )
 
 
 @pytest.mark.parametrize(

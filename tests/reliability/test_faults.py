@@ -40,9 +40,27 @@ MAX_ANSWER_SECONDS = 8.0  # the pool's 5 s timeout, and some slack
 def psql_as_postgres(sql: str) -> str:
     db = settings.DATABASES["default"]
     result = subprocess.run(
-        ["runuser", "-u", "postgres", "--", "psql", "-h", db["HOST"], "-p", str(db["PORT"]), "-U", "postgres",
-         "-d", "postgres", "-Atqc", sql],
-        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            "psql",
+            "-h",
+            db["HOST"],
+            "-p",
+            str(db["PORT"]),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-Atqc",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
     )
     if result.returncode:
         raise RuntimeError(result.stderr)
@@ -70,9 +88,28 @@ def restart_postgres(data_dir: Path) -> float:
         log = data_dir / "restart.log"
     started = time.monotonic()
     subprocess.run(
-        ["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(data_dir), "-l", str(log),
-         "-m", "fast", "-w", "-t", "60", "restart"],
-        check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=90,
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data_dir),
+            "-l",
+            str(log),
+            "-m",
+            "fast",
+            "-w",
+            "-t",
+            "60",
+            "restart",
+        ],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=90,
     )
     return time.monotonic() - started
 
@@ -147,9 +184,12 @@ def make_batches(client_index: int) -> dict[int, bytes]:
     for n in range(BATCHES_PER_CLIENT):
         batch = client_index * 1000 + n
         records = [
-            record(consumer=f"batch-{batch}", status=random.choice([200, 201, 404, 500]),
-                   response_time=random.randint(1, 5000),
-                   created_at=(now - timedelta(seconds=random.randint(120, 5 * 3600))).isoformat())
+            record(
+                consumer=f"batch-{batch}",
+                status=random.choice([200, 201, 404, 500]),
+                response_time=random.randint(1, 5000),
+                created_at=(now - timedelta(seconds=random.randint(120, 5 * 3600))).isoformat(),
+            )
             for _ in range(RECORDS_PER_BATCH)
         ]
         batches[batch] = orjson.dumps({"requests": records})
@@ -212,8 +252,12 @@ def test_ingest_rides_out_a_postgres_restart_without_losing_or_doubling_a_record
             thread.join(timeout=max(1, deadline - time.monotonic()))
         assert not any(thread.is_alive() for thread in threads), "clients still sending at the deadline"
         # Malti recovered by itself: the same server answers a new batch.
-        after = Client(server.url, {99_999: orjson.dumps({"requests": [record(consumer="batch-99999")]})},
-                       use_gzip=False, retry_with_idempotency_key=False)
+        after = Client(
+            server.url,
+            {99_999: orjson.dumps({"requests": [record(consumer="batch-99999")]})},
+            use_gzip=False,
+            retry_with_idempotency_key=False,
+        )
         after.key = service_api_key
         assert after.post(99_999, after.batches[99_999]).status == 200
         assert server.process.poll() is None, "the server died"
@@ -222,9 +266,11 @@ def test_ingest_rides_out_a_postgres_restart_without_losing_or_doubling_a_record
     statuses = sorted({a.status for a in attempts}, key=str)
     during = [a for a in attempts if outage_start <= a.at <= outage_end]
     late = [a for a in attempts if a.at > outage_end and a.status == 503]
-    print(f"\nrestart took {outage_seconds:.2f} s; {len(attempts)} requests, statuses {statuses}; "
-          f"{len(during)} during the outage, {len(late)} answered 503 after it (stale pooled connections); "
-          f"slowest {max(a.seconds for a in attempts):.2f} s; {sum(c.replayed for c in clients)} idempotent replays")
+    print(
+        f"\nrestart took {outage_seconds:.2f} s; {len(attempts)} requests, statuses {statuses}; "
+        f"{len(during)} during the outage, {len(late)} answered 503 after it (stale pooled connections); "
+        f"slowest {max(a.seconds for a in attempts):.2f} s; {sum(c.replayed for c in clients)} idempotent replays"
+    )
     bad = [a for a in attempts if a.status not in (200, 503)]
     assert not bad, f"answers other than 200 and 503: {bad[:5]}\n{log}"
     slow = [a for a in attempts if a.seconds > MAX_ANSWER_SECONDS]
@@ -256,8 +302,12 @@ def test_a_database_error_while_authenticating_is_a_503_with_retry_after(api, se
         raise OperationalError("terminating connection due to administrator command")
 
     monkeypatch.setattr(ApiKey.objects, "for_key", unavailable)
-    response = api.post("/api/v1/ingest", orjson.dumps({"requests": [record()]}), content_type="application/json",
-                        HTTP_X_API_KEY=service_api_key)
+    response = api.post(
+        "/api/v1/ingest",
+        orjson.dumps({"requests": [record()]}),
+        content_type="application/json",
+        HTTP_X_API_KEY=service_api_key,
+    )
     assert response.status_code == 503
     assert response.headers["Retry-After"].isdigit()
     assert "retry" in response.json()["detail"]
@@ -268,7 +318,10 @@ def run_refresh_command(tmp_path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url(), "MALTI_DB_POOL": "0"}
     return subprocess.Popen(
         [sys.executable, "manage.py", "refresh_rollups", "--verbosity", "1"],
-        cwd=ROOT, env=env, stdout=(tmp_path / "refresh.log").open("wb"), stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=(tmp_path / "refresh.log").open("wb"),
+        stderr=subprocess.STDOUT,
     )
 
 

@@ -106,8 +106,11 @@ valid_records = st.fixed_dictionaries(
         "response_time": st.integers(0, MAX_RESPONSE_TIME_MS),
         "consumer": st.text(max_size=40),
     },
-    optional={"node": st.none() | st.text(max_size=40), "context": st.none() | st.text(max_size=40),
-              "created_at": inside_moments.map(lambda m: m.isoformat())},
+    optional={
+        "node": st.none() | st.text(max_size=40),
+        "context": st.none() | st.text(max_size=40),
+        "created_at": inside_moments.map(lambda m: m.isoformat()),
+    },
 )
 batches = (
     json_values
@@ -185,6 +188,7 @@ def test_any_representable_moment_is_placed_or_refused_never_crashes(moment):
 
 # --- the parser and view: any body gets an answer in the contract, never a 500 --------
 
+
 def as_json(value) -> bytes:
     # The standard library writes what orjson refuses: integers past 64 bits, NaN, Infinity.
     return json.dumps(value, default=str).encode()
@@ -199,10 +203,14 @@ body_bytes = (
 
 
 @pytest.mark.django_db
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
-@given(body=body_bytes, compress=st.sampled_from(["none", "gzip", "gzip-truncated", "gzip-claimed"]),
-       idempotency=st.none() | st.text(alphabet="abc", min_size=1, max_size=3))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+@given(
+    body=body_bytes,
+    compress=st.sampled_from(["none", "gzip", "gzip-truncated", "gzip-claimed"]),
+    idempotency=st.none() | st.text(alphabet="abc", min_size=1, max_size=3),
+)
 def test_any_body_gets_an_answer_in_the_contract(api, service_api_key, body, compress, idempotency):
     headers = {}
     if compress != "none":
@@ -225,6 +233,7 @@ def test_any_body_gets_an_answer_in_the_contract(api, service_api_key, body, com
 
 
 # --- schemathesis: every operation of the served schema, with real keys ----------------
+
 
 def served_schema():
     """The schema as /api/schema/ serves it (loaded once, at collection: no database needed)."""
@@ -264,6 +273,7 @@ METRICS = r"^/api/v1/metrics/"
 AGGREGATE, REALTIME = "/api/v1/metrics/aggregate", "/api/v1/metrics/aggregate/realtime"
 FILTERS = "/api/v1/metrics/filters"
 
+
 @schema.exclude(path_regex=METRICS).parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_operation_answers_5xx(case, credentials):
@@ -282,11 +292,15 @@ def test_no_metrics_operation_answers_5xx(case, credentials):
 @pytest.mark.parametrize(
     ("path", "params"),
     [
-        *[(path, params) for path in (AGGREGATE, REALTIME, FILTERS) for params in (
-            {"node": "a\x00b"},
-            {"end_time": "9999-12-31T23:59:59-23:00"},
-            {"start_time": "0001-01-01T00:00:00+23:00"},
-        )],
+        *[
+            (path, params)
+            for path in (AGGREGATE, REALTIME, FILTERS)
+            for params in (
+                {"node": "a\x00b"},
+                {"end_time": "9999-12-31T23:59:59-23:00"},
+                {"start_time": "0001-01-01T00:00:00+23:00"},
+            )
+        ],
     ],
 )
 def test_control_characters_and_extreme_times_in_metrics_are_a_400(service_api_key, user_api_key, path, params):
@@ -306,8 +320,9 @@ def test_a_range_without_traffic_answers_zeros(service_api_key, user_api_key, pa
     from rest_framework.test import APIClient
 
     client = APIClient(raise_request_exception=False)
-    response = client.get(path, {"start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T00:30:00Z"},
-                          HTTP_X_API_KEY=user_api_key)
+    response = client.get(
+        path, {"start_time": "2026-01-01T00:00:00Z", "end_time": "2026-01-01T00:30:00Z"}, HTTP_X_API_KEY=user_api_key
+    )
     assert response.status_code == 200
     assert response.json()["metrics_summary"]["total_requests"] == 0
 

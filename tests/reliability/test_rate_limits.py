@@ -42,8 +42,9 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture(scope="module")
 def proxied_server(django_db_setup, django_db_blocker, tmp_path_factory):
     """Behind a reverse proxy on loopback: X-Forwarded-For names the client."""
-    with live_server(tmp_path_factory.mktemp("proxied"), workers=2,
-                     **server_env(MALTI_TRUSTED_PROXIES="127.0.0.1/32")) as live:
+    with live_server(
+        tmp_path_factory.mktemp("proxied"), workers=2, **server_env(MALTI_TRUSTED_PROXIES="127.0.0.1/32")
+    ) as live:
         yield live
 
 
@@ -94,8 +95,12 @@ def assert_limited_properly(answers, allowed_status=200):
 
 def ingest_request(url, key, consumer):
     body = orjson.dumps({"requests": [record(consumer=consumer)]})
-    return (url, "POST", "/api/v1/ingest",
-            {"body": body, "headers": {"X-API-Key": key, "Content-Type": "application/json"}})
+    return (
+        url,
+        "POST",
+        "/api/v1/ingest",
+        {"body": body, "headers": {"X-API-Key": key, "Content-Type": "application/json"}},
+    )
 
 
 @pytest.mark.slow
@@ -118,10 +123,14 @@ def test_metrics_let_exactly_n_through_per_user_whatever_key_or_endpoint(server,
     MembershipFactory(user=bob, tenant=TenantFactory(name="Acme"))
     alice_keys = [user_key(user), user_key(user)]
     paths = ["/api/v1/metrics/aggregate", "/api/v1/metrics/aggregate/realtime", "/api/v1/metrics/filters"]
-    alice = [(server.url, "GET", paths[i % 3], {"headers": {"X-API-Key": alice_keys[i % 2]}})
-             for i in range(LIMITS["METRICS"] + EXTRA)]
-    bobs = [(server.url, "GET", paths[i % 3], {"headers": {"X-API-Key": user_key(bob)}})
-            for i in range(LIMITS["METRICS"] + EXTRA)]
+    alice = [
+        (server.url, "GET", paths[i % 3], {"headers": {"X-API-Key": alice_keys[i % 2]}})
+        for i in range(LIMITS["METRICS"] + EXTRA)
+    ]
+    bobs = [
+        (server.url, "GET", paths[i % 3], {"headers": {"X-API-Key": user_key(bob)}})
+        for i in range(LIMITS["METRICS"] + EXTRA)
+    ]
     answers = burst(alice + bobs)
     assert assert_limited_properly(answers[: len(alice)]) == LIMITS["METRICS"]
     assert assert_limited_properly(answers[len(alice) :]) == LIMITS["METRICS"]
@@ -135,8 +144,12 @@ def test_auth_test_lets_exactly_n_through_per_client_and_a_forged_forwarded_for_
     bob = UserFactory(username="bob")
     keys = [user_key(user), user_key(bob)]
     requests = [
-        (server.url, "GET", "/api/v1/auth/test",
-         {"headers": {"X-API-Key": keys[i % 2], "X-Forwarded-For": f"198.51.100.{i}"}})
+        (
+            server.url,
+            "GET",
+            "/api/v1/auth/test",
+            {"headers": {"X-API-Key": keys[i % 2], "X-Forwarded-For": f"198.51.100.{i}"}},
+        )
         for i in range(LIMITS["AUTH_TEST"] + EXTRA)
     ]
     assert assert_limited_properly(burst(requests)) == LIMITS["AUTH_TEST"]
@@ -147,8 +160,12 @@ def test_auth_test_lets_exactly_n_through_per_client_and_a_forged_forwarded_for_
 def test_auth_test_counts_each_client_behind_a_trusted_proxy(proxied_server, fresh_counters, user):
     key = user_key(user)
     requests = [
-        (proxied_server.url, "GET", "/api/v1/auth/test",
-         {"headers": {"X-API-Key": key, "X-Forwarded-For": f"203.0.113.{i % 2}"}})
+        (
+            proxied_server.url,
+            "GET",
+            "/api/v1/auth/test",
+            {"headers": {"X-API-Key": key, "X-Forwarded-For": f"203.0.113.{i % 2}"}},
+        )
         for i in range(2 * (LIMITS["AUTH_TEST"] + EXTRA))
     ]
     answers = burst(requests)
@@ -158,8 +175,12 @@ def test_auth_test_counts_each_client_behind_a_trusted_proxy(proxied_server, fre
 
 def login_request(url, username, client_address):
     body = orjson.dumps({"username": username, "password": "wrong"})
-    headers = {"Content-Type": "application/json", "Cookie": f"csrftoken={CSRF}", "X-CSRFToken": CSRF,
-               "X-Forwarded-For": client_address}
+    headers = {
+        "Content-Type": "application/json",
+        "Cookie": f"csrftoken={CSRF}",
+        "X-CSRFToken": CSRF,
+        "X-Forwarded-For": client_address,
+    }
     return (url, "POST", "/api/v1/auth/login", {"body": body, "headers": headers})
 
 
@@ -175,7 +196,8 @@ def test_login_lets_exactly_n_attempts_through_per_user_name_from_any_number_of_
     alice = answers[: LIMITS["LOGIN"] + EXTRA]
     assert assert_limited_properly(alice, allowed_status=401) == LIMITS["LOGIN"]
     assert assert_limited_properly(answers[len(alice) :], allowed_status=401) == LIMITS["LOGIN"], (
-        "another user name has its own limit")
+        "another user name has its own limit"
+    )
 
 
 @pytest.mark.slow
@@ -186,6 +208,7 @@ def test_login_lets_exactly_n_attempts_through_per_client(proxied_server, fresh_
 
 
 # --- client_ip: whom X-Forwarded-For is believed from -----------------------------------
+
 
 def request_from(remote_addr, forwarded_for=None):
     extra = {"REMOTE_ADDR": remote_addr} if remote_addr is not None else {}

@@ -217,6 +217,7 @@ def test_keys_that_cannot_read_get_nothing(api, world, user, service, path):
 
 # --- writes ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "records",
     [

@@ -1,0 +1,58 @@
+"""A metrics response runs its statements side by side, on separate connections, with the same result."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from telemetry.metrics import MetricsRequest, build_response
+from telemetry.models import Request
+from telemetry.rollups.query import SideBySide
+from telemetry.traffic import TrafficModel, as_rows
+from tests.conftest import refresh_rollups, utc_now
+
+# Committed rows: other connections must see them.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SERVICES = ["checkout", "billing"]
+
+
+@pytest.fixture
+def traffic():
+    model = TrafficModel(services=SERVICES, endpoints_per_service=5, consumers=6, seed=21)
+    now = utc_now()
+    Request.objects.ingest(as_rows(model.records(1500, now - timedelta(hours=3), now - timedelta(minutes=3))))
+    refresh_rollups()
+    # After the watermark: read from raw rows.
+    tail_start = utc_now().replace(second=0, microsecond=0)
+    Request.objects.ingest(as_rows(model.records(100, tail_start, utc_now())))
+
+
+def test_outside_a_transaction_the_statements_run_on_other_connections():
+    assert not connection.in_atomic_block
+    with SideBySide(workers=2) as queries:
+        backends = [queries.submit(lambda: connection.cursor().execute("SELECT 1") or id(connection)) for _ in (1, 2)]
+    assert all(future.result() != id(connection) for future in backends)
+
+
+def test_side_by_side_gives_the_response_one_after_another_gives(traffic, settings):
+    now = utc_now()
+    for hours, total in ((1, None), (24, 1600)):
+        request = MetricsRequest.from_query({"start_time": (now - timedelta(hours=hours)).isoformat()}, now)
+        settings.MALTI_QUERY_CONCURRENCY = 1
+        one_by_one = build_response(request, SERVICES)
+        settings.MALTI_QUERY_CONCURRENCY = 3
+        side_by_side = build_response(request, SERVICES)
+        assert side_by_side == one_by_one
+        assert side_by_side["metrics_summary"]["total_requests"] == (
+            total or one_by_one["metrics_summary"]["total_requests"]
+        )
+        assert side_by_side["metrics_summary"]["total_requests"] > 0
+
+
+def test_inside_a_transaction_the_statements_run_on_the_callers_connection(traffic):
+    from django.db import transaction
+
+    with transaction.atomic(), SideBySide(workers=2) as queries:
+        assert queries.executor is None
+        assert queries.submit(lambda: id(connection)).result() == id(connection)
