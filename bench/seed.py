@@ -95,6 +95,11 @@ SET_STATE_SQL = (
 )
 DELETE_FROM_SQL = "DELETE FROM {relation} WHERE bucket >= %s"
 SET_WATERMARK_SQL = "UPDATE malti_refresh_state SET watermark = %s WHERE level = %s"
+# Weeks are summed from the seeded days by the refresher, which takes the weeks logged here.
+MARK_WEEKS_SQL = (
+    "INSERT INTO malti_dirty_buckets (level, bucket) "
+    "SELECT '1week', generate_series(time_bucket('7 days', %s::timestamptz), %s::timestamptz, '7 days')"
+)
 RAW_END_SQL = "SELECT max(created_at) FROM requests WHERE service = ANY(%s)"
 SIZE_SQL = "SELECT hypertable_size(%s)"
 COUNT_SQL = "SELECT count(*) FROM {relation}"
@@ -1080,6 +1085,7 @@ def seed(args, reset_first: bool, began: float) -> int:
                 cursor.execute(SET_WATERMARK_SQL, [from_us(plan.anchor), level])
             cursor.execute(SET_WATERMARK_SQL, [from_us(plan.anchor // DAY * DAY), "1day"])
             cursor.execute("TRUNCATE malti_dirty_minutes, malti_dirty_buckets")
+            cursor.execute(MARK_WEEKS_SQL, [from_us(plan.start), from_us(plan.anchor)])
             cursor.execute("DELETE FROM requests WHERE created_at >= %s", [from_us(plan.anchor)])
         phase = time.monotonic()
         raw_rows = ingest_raw(from_us(plan.anchor), datetime.now(UTC), draw_seed=args.seed)

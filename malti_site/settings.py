@@ -213,6 +213,7 @@ MALTI_RETENTION_DEFAULTS = {
     "5min": env_str("MALTI_RETENTION_5MIN", "90 days"),
     "1hour": env_str("MALTI_RETENTION_1HOUR", "720 days"),
     "1day": env_str("MALTI_RETENTION_1DAY", "1825 days"),
+    "1week": env_str("MALTI_RETENTION_1WEEK", "1825 days"),
 }
 # The worker (manage.py malti_worker) refresh and retention periods, seconds.
 # Statements one metrics response runs side by side, each on its own pooled

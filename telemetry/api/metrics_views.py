@@ -16,7 +16,9 @@ METRICS_PARAMETERS = [
         "start_time", str, description="ISO 8601; default: end_time minus 24 hours (60 minutes for realtime)."
     ),
     OpenApiParameter("end_time", str, description="ISO 8601; default: now."),
-    OpenApiParameter("interval", str, enum=["1min", "5min", "1hour", "1day"], description="Default follows the range."),
+    OpenApiParameter(
+        "interval", str, enum=["1min", "5min", "1hour", "1day", "1week"], description="Default follows the range."
+    ),
     *[OpenApiParameter(dim, str) for dim in ("service", "node", "method", "endpoint", "consumer", "context")],
 ]
 

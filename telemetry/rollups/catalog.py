@@ -1,4 +1,4 @@
-"""The rollup relations: four time levels × six materialisations.
+"""The rollup relations: five time levels × six materialisations.
 
 Every relation has the same columns: bucket, its dimensions, then the
 measures: request_count, the error counts, response_time_sum/min/max and
@@ -50,6 +50,8 @@ LEVELS = (
     Level("5min", timedelta(minutes=5), "5 minutes", "7 days"),
     Level("1hour", timedelta(hours=1), "1 hour", "30 days"),
     Level("1day", timedelta(days=1), "1 day", "365 days"),
+    # For long ranges: a year is 52 weeks instead of 365 days of rows.
+    Level("1week", timedelta(days=7), "7 days", "730 days"),
 )
 LEVEL_BY_NAME = {level.name: level for level in LEVELS}
 

@@ -78,7 +78,9 @@ def check(api, user_api_key, interval, params=None):
     services_param = params.get("service")
     if services_param:
         filters["service"] = services_param
-    interval_sql = {"1min": "1 minute", "5min": "5 minutes", "1hour": "1 hour", "1day": "1 day"}[interval]
+    interval_sql = {"1min": "1 minute", "5min": "5 minutes", "1hour": "1 hour", "1day": "1 day", "1week": "7 days"}[
+        interval
+    ]
     total, per_bucket = truth(interval_sql, body["start_time"], body["end_time"], filters)
     summary = body["metrics_summary"]
     assert summary["total_requests"] == total[1]
@@ -104,9 +106,49 @@ def check(api, user_api_key, interval, params=None):
     return body
 
 
-@pytest.mark.parametrize("interval", ["1min", "5min", "1hour", "1day"])
+@pytest.mark.parametrize("interval", ["1min", "5min", "1hour", "1day", "1week"])
 def test_every_level_equals_raw_rows(api, user_api_key, traffic, interval):
     check(api, user_api_key, interval)
+
+
+@pytest.fixture
+def weeks_of_traffic(user, tenant):
+    """Three weeks of older traffic, materialised up to the 1-week level."""
+    from tests.factories import ServiceFactory
+
+    for name in SERVICES:
+        ServiceFactory(name=name, tenant=tenant)
+    model = TrafficModel(services=SERVICES, endpoints_per_service=6, consumers=12, seed=12)
+    now = utc_now()
+    start = now - timedelta(days=22)
+    Request.objects.ingest(as_rows(model.records(4000, start, now - timedelta(hours=1))))
+    refresher.mark_dirty(start, now)
+    refresh_rollups()
+    return model
+
+
+@pytest.mark.parametrize("interval", ["1day", "1week"])
+@pytest.mark.parametrize("params", [{}, {"service": "checkout"}, {"endpoint": "/api/users", "service": "checkout"}])
+def test_long_ranges_read_the_day_and_week_rollups_and_equal_raw_rows(
+    api, user_api_key, apache_edition, weeks_of_traffic, interval, params
+):
+    now = utc_now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(sum(request_count), 0) FROM requests_svc_1week")
+        assert cursor.fetchone()[0] > 0, "complete weeks are materialised"
+    body = check(api, user_api_key, interval, {"start_time": (now - timedelta(days=23)).isoformat(), **params})
+    assert body["metrics_summary"]["total_requests"] > 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT service, method, endpoint, count(*), count(*) FILTER (WHERE status >= 400) FROM requests "
+            "WHERE created_at >= %s GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 50",
+            [body["start_time"]],
+        )
+        endpoints = [tuple(row) for row in cursor.fetchall()]
+    if not params:
+        assert [
+            (e["service"], e["method"], e["endpoint"], e["count"], e["error_count"]) for e in body["endpoints"]
+        ] == (endpoints)
 
 
 @pytest.mark.parametrize(

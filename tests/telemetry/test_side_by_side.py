@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
+from telemetry.edition import has_continuous_aggregates
 from telemetry.metrics import MetricsRequest, build_response
 from telemetry.models import Request
 from telemetry.rollups.query import SideBySide
@@ -44,9 +45,9 @@ def test_side_by_side_gives_the_response_one_after_another_gives(traffic, settin
         settings.MALTI_QUERY_CONCURRENCY = 3
         side_by_side = build_response(request, SERVICES)
         assert side_by_side == one_by_one
-        assert side_by_side["metrics_summary"]["total_requests"] == (
-            total or one_by_one["metrics_summary"]["total_requests"]
-        )
+        if total and not has_continuous_aggregates():
+            # (Continuous aggregates show a bucket's late rows after their next refresh.)
+            assert side_by_side["metrics_summary"]["total_requests"] == total
         assert side_by_side["metrics_summary"]["total_requests"] > 0
 
 
