@@ -25,13 +25,17 @@ GROUP BY GROUPING SETS ((t), ()) ORDER BY t NULLS FIRST
 """
 
 
-@pytest.fixture
-def traffic(user, tenant):
+def services_and_model(tenant, seed: int) -> TrafficModel:
     from tests.factories import ServiceFactory
 
     for name in SERVICES:
         ServiceFactory(name=name, tenant=tenant)
-    model = TrafficModel(services=SERVICES, endpoints_per_service=6, consumers=12, seed=11)
+    return TrafficModel(services=SERVICES, endpoints_per_service=6, consumers=12, seed=seed)
+
+
+@pytest.fixture
+def traffic(user, tenant):
+    model = services_and_model(tenant, seed=11)
     now = utc_now()
     # In order, then refreshed; then late and out-of-order batches; then a
     # fresh tail that no refresh has seen yet.
@@ -114,11 +118,7 @@ def test_every_level_equals_raw_rows(api, user_api_key, traffic, interval):
 @pytest.fixture
 def weeks_of_traffic(user, tenant):
     """Three weeks of older traffic, materialised up to the 1-week level."""
-    from tests.factories import ServiceFactory
-
-    for name in SERVICES:
-        ServiceFactory(name=name, tenant=tenant)
-    model = TrafficModel(services=SERVICES, endpoints_per_service=6, consumers=12, seed=12)
+    model = services_and_model(tenant, seed=12)
     now = utc_now()
     start = now - timedelta(days=22)
     Request.objects.ingest(as_rows(model.records(4000, start, now - timedelta(hours=1))))
