@@ -14,7 +14,7 @@ distinct codes, and the panels need just the error counts, which are columns.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telemetry.rollups.histogram import HISTOGRAM_COLUMNS, RAW_HISTOGRAM_COLUMNS_SQL, SUM_HISTOGRAM_COLUMNS_SQL
+from telemetry.rollups.histogram import HISTOGRAM_COLUMNS, RAW_HISTOGRAM_MEASURES, ROLLUP_HISTOGRAM_MEASURES
 
 ALL_DIMENSIONS = ("service", "node", "method", "endpoint", "consumer", "context", "status")
 
@@ -74,29 +74,29 @@ ERROR_COUNTS = {
     "client_error_count": "status BETWEEN 400 AND 499",
     "server_error_count": "status >= 500",
 }
-# The measures of raw rows, and of rollup rows merged.
-RAW_MEASURES_SQL = (
-    "count(*) AS request_count, "
-    + "".join(
-        f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)::bigint AS {name}, " for name, condition in ERROR_COUNTS.items()
-    )
-    + "sum(response_time)::bigint AS response_time_sum, min(response_time) AS response_time_min, "
-    f"max(response_time) AS response_time_max, {RAW_HISTOGRAM_COLUMNS_SQL}"
-)
-ROLLUP_MEASURES_SQL = (
-    "sum(request_count)::bigint AS request_count, "
-    + "".join(f"sum({name})::bigint AS {name}, " for name in ERROR_COUNTS)
-    + "sum(response_time_sum)::bigint AS response_time_sum, min(response_time_min) AS response_time_min, "
-    f"max(response_time_max) AS response_time_max, {SUM_HISTOGRAM_COLUMNS_SQL}"
-)
-MEASURES = (
-    "request_count",
-    *ERROR_COUNTS,
-    "response_time_sum",
-    "response_time_min",
-    "response_time_max",
-    *HISTOGRAM_COLUMNS,
-)
+# Each measure column: computed from raw rows, and from rollup rows merged.
+RAW_MEASURES = {
+    "request_count": "count(*)",
+    **{name: f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)::bigint" for name, condition in ERROR_COUNTS.items()},
+    "response_time_sum": "sum(response_time)::bigint",
+    "response_time_min": "min(response_time)",
+    "response_time_max": "max(response_time)",
+    **RAW_HISTOGRAM_MEASURES,
+}
+ROLLUP_MEASURES = {
+    "request_count": "sum(request_count)::bigint",
+    **{name: f"sum({name})::bigint" for name in ERROR_COUNTS},
+    "response_time_sum": "sum(response_time_sum)::bigint",
+    "response_time_min": "min(response_time_min)",
+    "response_time_max": "max(response_time_max)",
+    **ROLLUP_HISTOGRAM_MEASURES,
+}
+MEASURES = tuple(RAW_MEASURES)
+COUNT_MEASURES = MEASURES[: -len(HISTOGRAM_COLUMNS)]
+
+
+def measures_sql(expressions: dict, columns=None) -> str:
+    return ", ".join(f"{expressions[column]} AS {column}" for column in (expressions if columns is None else columns))
 
 
 def relations():
@@ -120,7 +120,7 @@ def select_sql(level: Level, materialisation: Materialisation, where: str = "") 
     """The aggregate query that defines a relation (a continuous aggregate's body)."""
     dims = ", ".join(materialisation.dimensions)
     from_raw = finer(level) is None
-    measures = RAW_MEASURES_SQL if from_raw else ROLLUP_MEASURES_SQL
+    measures = measures_sql(RAW_MEASURES if from_raw else ROLLUP_MEASURES)
     time_column = "created_at" if from_raw else "bucket"
     return (
         f"SELECT time_bucket(INTERVAL '{level.interval}', {time_column}) AS bucket, {dims}, {measures} "

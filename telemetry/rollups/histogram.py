@@ -34,12 +34,10 @@ STORED_SLOTS = range(1, SLOTS)
 HISTOGRAM_COLUMNS = tuple(f"h{slot}" for slot in STORED_SLOTS)
 # TimescaleDB's histogram() of raw response times: an array of all SLOTS, 1-based.
 RAW_HISTOGRAM_SQL = f"histogram(ln(1 + response_time), 0, ln({1 + UPPER_MS}), {BUCKETS})"
-# The histogram columns from raw rows (PostgreSQL computes the shared aggregate once).
-RAW_HISTOGRAM_COLUMNS_SQL = ", ".join(
-    f"NULLIF(({RAW_HISTOGRAM_SQL})[{slot + 1}], 0) AS h{slot}" for slot in STORED_SLOTS
-)
-# Rows merged: the histogram columns summed.
-SUM_HISTOGRAM_COLUMNS_SQL = ", ".join(f"sum(h{slot})::integer AS h{slot}" for slot in STORED_SLOTS)
+# Each histogram column from raw rows (PostgreSQL computes the shared aggregate
+# once), and from rollup rows merged.
+RAW_HISTOGRAM_MEASURES = {f"h{slot}": f"NULLIF(({RAW_HISTOGRAM_SQL})[{slot + 1}], 0)" for slot in STORED_SLOTS}
+ROLLUP_HISTOGRAM_MEASURES = {column: f"sum({column})::integer" for column in HISTOGRAM_COLUMNS}
 # Rows merged into one array a query returns: counts of slots 1..129, NULL for empty ones.
 MERGED_HISTOGRAM_SQL = "ARRAY[" + ", ".join(f"sum(h{slot})" for slot in STORED_SLOTS) + "]"
 

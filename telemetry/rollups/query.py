@@ -19,19 +19,20 @@ from django.conf import settings
 from django.db import connection
 
 from telemetry.edition import has_continuous_aggregates
-from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, MEASURES, RAW_MEASURES_SQL, Level
-from telemetry.rollups.histogram import MERGED_HISTOGRAM_SQL
+from telemetry.rollups.catalog import COUNT_MEASURES, LEVELS, MATERIALISATIONS, MEASURES, RAW_MEASURES, Level
+from telemetry.rollups.histogram import HISTOGRAM_COLUMNS, MERGED_HISTOGRAM_SQL
 from telemetry.rollups.refresher import watermarks
 
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)  # time_bucket's origin: buckets align with it
 FILTER_DIMENSIONS = ("service", "node", "method", "endpoint", "consumer", "context")
-MEASURE_COLUMNS = ", ".join(MEASURES)
 
 # One tier of the union: rows of one relation between two bucket bounds.
-TIER_SQL = "SELECT bucket{dims}, " + MEASURE_COLUMNS + " FROM {relation} WHERE bucket >= %s AND bucket < %s{filters}"
+# Each statement names only the measure columns it uses: the tiers of a UNION
+# ALL are projected in full, and a rollup row has 136 columns.
+TIER_SQL = "SELECT bucket{dims}{measures} FROM {relation} WHERE bucket >= %s AND bucket < %s{filters}"
 # The raw tail, aggregated to minutes on the fly, as select_sql() aggregates rollups.
 RAW_TIER_SQL = (
-    "SELECT time_bucket(INTERVAL '1 minute', created_at) AS bucket{dims}, " + RAW_MEASURES_SQL + " "
+    "SELECT time_bucket(INTERVAL '1 minute', created_at) AS bucket{dims}{measures} "
     "FROM requests WHERE created_at >= %s AND created_at < %s{filters} GROUP BY 1{dims}"
 )
 
@@ -123,8 +124,10 @@ def decompose(start: datetime, end: datetime, coarsest: Level, marks: dict | Non
     return pieces
 
 
-def _union(scope: Scope, dims: tuple[str, ...], pieces, among: dict | None = None):
+def _union(scope: Scope, dims: tuple[str, ...], pieces, columns=MEASURES, among: dict | None = None):
     """UNION ALL of the pieces, read from the smallest materialisation that has every dimension.
+
+    `columns` are the measure columns the statement uses.
 
     `among` narrows a dimension to a few values ({dim: [values]}), so the
     relation's index reads only their rows.
@@ -138,13 +141,15 @@ def _union(scope: Scope, dims: tuple[str, ...], pieces, among: dict | None = Non
         + "".join(f" AND {dim} = ANY(%s)" for dim in among)
     )
     filter_params = [list(scope.services), *scope.filters.values(), *among.values()]
+    stored = "".join(f", {column}" for column in columns)
+    from_raw = "".join(f", {RAW_MEASURES[column]} AS {column}" for column in columns)
     parts, params = [], []
     for level, start, end in pieces:
         if level is None:
-            parts.append(RAW_TIER_SQL.format(dims=dim_sql, filters=filter_sql))
+            parts.append(RAW_TIER_SQL.format(dims=dim_sql, measures=from_raw, filters=filter_sql))
         else:
             relation = materialisation.relation(level)
-            parts.append(TIER_SQL.format(dims=dim_sql, relation=relation, filters=filter_sql))
+            parts.append(TIER_SQL.format(dims=dim_sql, measures=stored, relation=relation, filters=filter_sql))
         params += [start, end, *filter_params]
     return " UNION ALL ".join(parts), params
 
@@ -218,14 +223,13 @@ class MetricsReader:
         """Rows per group, largest first, with the histograms of those groups if `latency`."""
         if self._empty():
             return []
-        union, params = _union(self.scope, group, self.total_pieces)
+        union, params = _union(self.scope, group, self.total_pieces, COUNT_MEASURES)
         group_sql = ", ".join(group)
         rows = _run(GROUPED_SQL.format(union=union, group=group_sql, measures=COUNT_MEASURES_SQL), [*params, limit])
         if latency and rows:
             keys = {dim: [row[dim] for row in rows] for dim in group}
-            union, params = _union(
-                self.scope, group, self.total_pieces, among={dim: sorted(set(keys[dim])) for dim in group}
-            )
+            among = {dim: sorted(set(keys[dim])) for dim in group}
+            union, params = _union(self.scope, group, self.total_pieces, HISTOGRAM_COLUMNS, among)
             arrays = ", ".join("%s::text[]" for _ in group)
             merged = _run(
                 GROUP_HISTOGRAMS_SQL.format(union=union, group=group_sql, arrays=arrays), [*params, *keys.values()]
@@ -238,13 +242,13 @@ class MetricsReader:
     def counts(self, group: tuple[str, ...]):
         if self._empty():
             return []
-        union, params = _union(self.scope, group, self.total_pieces)
+        union, params = _union(self.scope, group, self.total_pieces, ("request_count",))
         return _run(COUNTS_SQL.format(union=union, group=", ".join(group)), params)
 
     def distinct(self, dim: str, limit: int = 500):
         if self._empty():
             return []
-        union, params = _union(self.scope, (dim,), self.total_pieces)
+        union, params = _union(self.scope, (dim,), self.total_pieces, ())
         return [row[dim] for row in _run(DISTINCT_SQL.format(union=union, dim=dim), [*params, limit])]
 
 
