@@ -174,6 +174,10 @@ class SideBySide:
         workers = workers or settings.MALTI_QUERY_CONCURRENCY
         self.executor = None
         if workers > 1 and not connection.in_atomic_block:
+            # Give the caller's connection back to the pool first: a request
+            # holding one while its threads wait for more could, with enough
+            # requests at once, leave every connection waiting on another.
+            connection.close()
             self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="malti-query")
 
     def submit(self, function, *args, **kwargs) -> Future:
