@@ -30,6 +30,12 @@ FILTER_DIMENSIONS = ("service", "node", "method", "endpoint", "consumer", "conte
 # Each statement names only the measure columns it uses: the tiers of a UNION
 # ALL are projected in full, and a rollup row has 136 columns.
 TIER_SQL = "SELECT bucket{dims}{measures} FROM {relation} WHERE bucket >= %s AND bucket < %s{filters}"
+# The same for a few groups: a nested loop of index lookups, group by group
+# (OFFSET 0 keeps the planner from turning it into a hash join over every row).
+KEYED_TIER_SQL = (
+    "SELECT tier.bucket{key_dims}{tier_measures} FROM unnest({arrays}) AS keys({names}) CROSS JOIN LATERAL "
+    "(SELECT bucket{measures} FROM {relation} WHERE {match} AND bucket >= %s AND bucket < %s{filters} OFFSET 0) AS tier"
+)
 # The raw tail, aggregated to minutes on the fly, as select_sql() aggregates rollups.
 RAW_TIER_SQL = (
     "SELECT time_bucket(INTERVAL '1 minute', created_at) AS bucket{dims}{measures} "
@@ -124,33 +130,44 @@ def decompose(start: datetime, end: datetime, coarsest: Level, marks: dict | Non
     return pieces
 
 
-def _union(scope: Scope, dims: tuple[str, ...], pieces, columns=MEASURES, among: dict | None = None):
+def _union(scope: Scope, dims: tuple[str, ...], pieces, columns=MEASURES, keys: dict | None = None):
     """UNION ALL of the pieces, read from the smallest materialisation that has every dimension.
 
-    `columns` are the measure columns the statement uses.
-
-    `among` narrows a dimension to a few values ({dim: [values]}), so the
-    relation's index reads only their rows.
+    `columns` are the measure columns the statement uses. `keys` ({dim: values},
+    aligned lists) limits the rows to those groups, looked up group by group
+    through the relation's index.
     """
-    among = among or {}
     materialisation = choose_materialisation(set(dims) | scope.filter_dimensions())
     dim_sql = "".join(f", {dim}" for dim in dims)
-    filter_sql = (
-        " AND service = ANY(%s)"
-        + "".join(f" AND {dim} = %s" for dim in scope.filters)
-        + "".join(f" AND {dim} = ANY(%s)" for dim in among)
-    )
-    filter_params = [list(scope.services), *scope.filters.values(), *among.values()]
+    filter_sql = " AND service = ANY(%s)" + "".join(f" AND {dim} = %s" for dim in scope.filters)
+    filter_params = [list(scope.services), *scope.filters.values()]
     stored = "".join(f", {column}" for column in columns)
     from_raw = "".join(f", {RAW_MEASURES[column]} AS {column}" for column in columns)
     parts, params = [], []
     for level, start, end in pieces:
         if level is None:
-            parts.append(RAW_TIER_SQL.format(dims=dim_sql, measures=from_raw, filters=filter_sql))
+            # The raw tail is small: filter it by each key dimension's values.
+            key_filters = "".join(f" AND {dim} = ANY(%s)" for dim in keys or ())
+            parts.append(RAW_TIER_SQL.format(dims=dim_sql, measures=from_raw, filters=filter_sql + key_filters))
+            params += [start, end, *filter_params, *(keys or {}).values()]
+        elif keys:
+            parts.append(
+                KEYED_TIER_SQL.format(
+                    arrays=", ".join("%s::text[]" for _ in keys),
+                    names=", ".join(keys),
+                    key_dims="".join(f", keys.{dim}" for dim in dims),
+                    tier_measures="".join(f", tier.{column}" for column in columns),
+                    measures=stored,
+                    relation=materialisation.relation(level),
+                    match=" AND ".join(f"{dim} = keys.{dim}" for dim in keys),
+                    filters=filter_sql,
+                )
+            )
+            params += [*keys.values(), start, end, *filter_params]
         else:
             relation = materialisation.relation(level)
             parts.append(TIER_SQL.format(dims=dim_sql, measures=stored, relation=relation, filters=filter_sql))
-        params += [start, end, *filter_params]
+            params += [start, end, *filter_params]
     return " UNION ALL ".join(parts), params
 
 
@@ -232,8 +249,7 @@ class MetricsReader:
         rows = _run(GROUPED_SQL.format(union=union, group=group_sql, measures=COUNT_MEASURES_SQL), [*params, limit])
         if latency and rows:
             keys = {dim: [row[dim] for row in rows] for dim in group}
-            among = {dim: sorted(set(keys[dim])) for dim in group}
-            union, params = _union(self.scope, group, self.total_pieces, HISTOGRAM_COLUMNS, among)
+            union, params = _union(self.scope, group, self.total_pieces, HISTOGRAM_COLUMNS, keys)
             arrays = ", ".join("%s::text[]" for _ in group)
             merged = _run(
                 GROUP_HISTOGRAMS_SQL.format(union=union, group=group_sql, arrays=arrays), [*params, *keys.values()]

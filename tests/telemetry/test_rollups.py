@@ -181,6 +181,21 @@ def test_grouped_panels_equal_raw_rows(api, user_api_key, traffic):
         statuses = cursor.fetchall()
         cursor.execute("SELECT DISTINCT node FROM requests WHERE node IS NOT NULL ORDER BY 1")
         nodes = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT service, method, endpoint, percentile_disc(0.95) WITHIN GROUP (ORDER BY response_time) "
+            "FROM requests GROUP BY 1, 2, 3"
+        )
+        endpoint_p95 = {tuple(row[:3]): row[3] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT service, percentile_disc(0.95) WITHIN GROUP (ORDER BY response_time) FROM requests GROUP BY 1"
+        )
+        service_p95 = dict(cursor.fetchall())
+    for endpoint in body["endpoints"]:
+        assert_close(
+            endpoint["p95_response_time"], endpoint_p95[endpoint["service"], endpoint["method"], endpoint["endpoint"]]
+        )
+    for service in body["system_overview"]["services"]:
+        assert_close(service["p95_response_time"], service_p95[service["service"]])
     assert [(e["service"], e["method"], e["endpoint"], e["count"], e["error_count"]) for e in body["endpoints"]] == [
         tuple(row) for row in endpoints
     ]
