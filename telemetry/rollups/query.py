@@ -19,7 +19,15 @@ from django.conf import settings
 from django.db import connection
 
 from telemetry.edition import has_continuous_aggregates
-from telemetry.rollups.catalog import COUNT_MEASURES, LEVELS, MATERIALISATIONS, MEASURES, RAW_MEASURES, Level
+from telemetry.rollups.catalog import (
+    COUNT_MEASURES,
+    LEVELS,
+    MATERIALISATIONS,
+    MEASURES,
+    RAW_MEASURES,
+    Level,
+    measures_sql,
+)
 from telemetry.rollups.histogram import HISTOGRAM_COLUMNS, MERGED_HISTOGRAM_SQL
 from telemetry.rollups.refresher import watermarks
 
@@ -142,7 +150,7 @@ def _union(scope: Scope, dims: tuple[str, ...], pieces, columns=MEASURES, keys: 
     filter_sql = " AND service = ANY(%s)" + "".join(f" AND {dim} = %s" for dim in scope.filters)
     filter_params = [list(scope.services), *scope.filters.values()]
     stored = "".join(f", {column}" for column in columns)
-    from_raw = "".join(f", {RAW_MEASURES[column]} AS {column}" for column in columns)
+    from_raw = f", {measures_sql(RAW_MEASURES, columns)}" if columns else ""
     parts, params = [], []
     for level, start, end in pieces:
         if level is None:
@@ -256,7 +264,8 @@ class MetricsReader:
             )
             histograms = {tuple(row[dim] for dim in group): row["histogram"] for row in merged}
             for row in rows:
-                row["histogram"] = histograms[tuple(row[dim] for dim in group)]
+                # (Retention may drop a group's rows between the two statements: no percentiles then.)
+                row["histogram"] = histograms.get(tuple(row[dim] for dim in group))
         return rows
 
     def counts(self, group: tuple[str, ...]):
