@@ -5,7 +5,6 @@ JSON (no serializer object per record). Every rejection names the record's
 index and field.
 """
 
-import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -53,24 +52,23 @@ class IngestLimits:
     newest: datetime
 
 
-def _clean_string(value, index: int, field: str, *, optional: bool, seen: dict) -> str | None:
-    """Strip control characters and surrounding space; `seen` caches strings already cleaned in this batch."""
-    cleaned = seen.get(value) if value.__class__ is str else None
-    if cleaned is None:
-        if value is None:
-            if optional:
-                return None
-            raise InvalidRecord(index, field, "is required")
-        if not isinstance(value, str):
-            raise InvalidRecord(index, field, f"must be a string, not {type(value).__name__}")
-        # isprintable() is a fast C check; most strings need no translation.
-        cleaned = (value if value.isprintable() else value.translate(_CONTROL_CHARS)).strip()
-        if len(cleaned) > MAX_STRING_LENGTH:
-            raise InvalidRecord(index, field, f"is {len(cleaned)} characters long; the limit is {MAX_STRING_LENGTH}")
-        seen[value] = cleaned
-    if optional and cleaned == "":
-        return None
-    return cleaned
+def _stripped(value: str) -> str:
+    """Control characters dropped, surrounding space stripped."""
+    # isprintable() is a fast C check; most strings need no translation.
+    return (value if value.isprintable() else value.translate(_CONTROL_CHARS)).strip()
+
+
+def _clean_string(value, index: int, field: str, *, optional: bool) -> str | None:
+    if value is None:
+        if optional:
+            return None
+        raise InvalidRecord(index, field, "is required")
+    if not isinstance(value, str):
+        raise InvalidRecord(index, field, f"must be a string, not {type(value).__name__}")
+    cleaned = _stripped(value)
+    if len(cleaned) > MAX_STRING_LENGTH:
+        raise InvalidRecord(index, field, f"is {len(cleaned)} characters long; the limit is {MAX_STRING_LENGTH}")
+    return None if optional and not cleaned else cleaned
 
 
 def _int_field(value, index: int, field: str, low: int, high: int) -> int:
@@ -122,31 +120,100 @@ def validate_batch(payload, service_name: str, limits: IngestLimits, now: dateti
     if len(records) > limits.max_records:
         raise InvalidBatch(f"The batch has {len(records)} records; the limit is {limits.max_records}.")
 
-    # Batches repeat the same few services, endpoints and consumers.
-    seen: dict[str, str] = {}
-    clean = functools.partial(_clean_string, seen=seen)
+    # Batches repeat the same few services, endpoints and consumers: each
+    # distinct string is checked and cleaned once, then found by a dict lookup.
+    required, optional, methods = _StringCache(_cleaned), _StringCache(_optional), _StringCache(_method)
     rows = []
     append = rows.append
     for index, record in enumerate(records):
-        if not isinstance(record, dict):
-            raise InvalidRecord(index, None, f"must be an object, not {type(record).__name__}")
-        service = clean(record.get("service"), index, "service", optional=False)
-        if service != service_name:
-            raise ForeignServiceRecord(index, service, service_name)
-        method = clean(record.get("method"), index, "method", optional=False).upper()
-        if method not in HTTP_METHODS:
-            raise InvalidRecord(index, "method", f"{method[:20]!r} is not an HTTP method")
-        endpoint = clean(record.get("endpoint"), index, "endpoint", optional=False)
-        if not endpoint:
-            raise InvalidRecord(index, "endpoint", "must not be empty")
-        consumer = clean(record.get("consumer"), index, "consumer", optional=False)
-        node = clean(record.get("node"), index, "node", optional=True)
-        context = clean(record.get("context"), index, "context", optional=True)
-        status = _int_field(record.get("status"), index, "status", 100, 599)
-        response_time = _int_field(record.get("response_time"), index, "response_time", 0, MAX_RESPONSE_TIME_MS)
-        created_at = parse_timestamp(record.get("created_at"), index, limits, now)
+        try:
+            get = record.get
+            service = required[get("service")]
+            method = methods[get("method")]
+            endpoint = required[get("endpoint")]
+            consumer = required[get("consumer")]
+            node = optional[get("node")]
+            context = optional[get("context")]
+            status = get("status")
+            response_time = get("response_time")
+            if (
+                service != service_name
+                or not endpoint
+                or status.__class__ is not int
+                or not 100 <= status <= 599
+                or response_time.__class__ is not int
+                or not 0 <= response_time <= MAX_RESPONSE_TIME_MS
+            ):
+                raise _Unusual
+        except (_Unusual, AttributeError, TypeError):
+            # Something is off: the field-by-field check says what and where.
+            append(_checked_row(record, index, service_name, limits, now))
+            continue
+        created_at = parse_timestamp(get("created_at"), index, limits, now)
         append((service, node, method, created_at, endpoint, context, status, response_time, consumer))
     return rows
+
+
+class _Unusual(Exception):
+    """A value the fast path leaves to the field-by-field check."""
+
+
+class _StringCache(dict):
+    """Raw value -> checked value, computed once per distinct value of a batch.
+
+    A hit is a plain dict lookup; unhashable values raise TypeError, and values
+    the check refuses raise _Unusual, both before anything is cached.
+    """
+
+    def __init__(self, check):
+        super().__init__()
+        self.check = check
+
+    def __missing__(self, value):
+        checked = self[value] = self.check(value)
+        return checked
+
+
+def _cleaned(value) -> str:
+    if value.__class__ is not str:
+        raise _Unusual
+    cleaned = _stripped(value)
+    if len(cleaned) > MAX_STRING_LENGTH:
+        raise _Unusual
+    return cleaned
+
+
+def _optional(value) -> str | None:
+    return None if value is None else _cleaned(value) or None
+
+
+def _method(value) -> str:
+    method = _cleaned(value).upper()
+    if method not in HTTP_METHODS:
+        raise _Unusual
+    return method
+
+
+def _checked_row(record, index: int, service_name: str, limits: IngestLimits, now: datetime) -> tuple:
+    """One record checked field by field, in order: its row, or InvalidRecord naming the first bad field."""
+    if not isinstance(record, dict):
+        raise InvalidRecord(index, None, f"must be an object, not {type(record).__name__}")
+    service = _clean_string(record.get("service"), index, "service", optional=False)
+    if service != service_name:
+        raise ForeignServiceRecord(index, service, service_name)
+    method = _clean_string(record.get("method"), index, "method", optional=False).upper()
+    if method not in HTTP_METHODS:
+        raise InvalidRecord(index, "method", f"{method[:20]!r} is not an HTTP method")
+    endpoint = _clean_string(record.get("endpoint"), index, "endpoint", optional=False)
+    if not endpoint:
+        raise InvalidRecord(index, "endpoint", "must not be empty")
+    consumer = _clean_string(record.get("consumer"), index, "consumer", optional=False)
+    node = _clean_string(record.get("node"), index, "node", optional=True)
+    context = _clean_string(record.get("context"), index, "context", optional=True)
+    status = _int_field(record.get("status"), index, "status", 100, 599)
+    response_time = _int_field(record.get("response_time"), index, "response_time", 0, MAX_RESPONSE_TIME_MS)
+    created_at = parse_timestamp(record.get("created_at"), index, limits, now)
+    return (service, node, method, created_at, endpoint, context, status, response_time, consumer)
 
 
 class ForeignServiceRecord(InvalidRecord):
