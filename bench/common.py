@@ -147,6 +147,18 @@ def rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def _established_socket_inodes(port: int) -> set[str]:
+    """'socket:[inode]' of each established TCP connection whose local port is `port` (/proc/net/tcp)."""
+    inodes = set()
+    with open("/proc/net/tcp") as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                inodes.add(f"socket:[{fields[9]}]")
+    return inodes
+
+
 class Server:
     """The app under gunicorn + uvicorn workers, exactly as scripts/run.sh serves it, on a loopback port."""
 
@@ -177,6 +189,7 @@ class Server:
             "--bind",
             f"127.0.0.1:{self.port}",
             "--no-control-socket",
+            "--reuse-port",
         ]
         log = open(self.log_path, "w")
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -201,6 +214,23 @@ class Server:
 
     def rss_mb(self) -> float:
         return rss_mb(self.process.pid)
+
+    def connections_per_worker(self) -> list[int]:
+        """Established client connections each worker holds, busiest first.
+
+        A uvicorn worker accepts every connection pending when it wakes, so a
+        few long-lived clients may all land on one worker, which then has one
+        core for all of them.
+        """
+        established = _established_socket_inodes(self.port)
+        counts = []
+        for pid in self.worker_pids():
+            try:
+                links = {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+            except OSError:
+                links = set()
+            counts.append(len(links & established))
+        return sorted(counts, reverse=True)
 
     def stop(self):
         if self.process is None or self.process.poll() is not None:

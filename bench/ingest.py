@@ -199,6 +199,11 @@ def run_load(args, url, keys, pools, server=None):
     ]
     for process in processes:
         process.start()
+    spread = []
+    if server is not None:
+        time.sleep(max(0.0, start_at + 1.0 - time.monotonic()))  # every client connected and sending
+        spread = server.connections_per_worker()
+        print(f"connections per worker: {' + '.join(map(str, spread))}", flush=True)
     collected = []
     while len(collected) < len(processes):
         try:
@@ -210,7 +215,7 @@ def run_load(args, url, keys, pools, server=None):
     for process in processes:
         process.join()
     end = max(r["end"] for r in collected)
-    return collected, start_at, end
+    return collected, start_at, end, spread
 
 
 def copy_worker(rows_per_batch, batches, barrier, results):
@@ -298,7 +303,7 @@ def main(argv=None):
     try:
         mode = f"paced at {args.rate:,.0f} records/s" if args.rate else "as fast as possible"
         print(f"load: {args.concurrency} clients x batch {args.batch_size} for {args.duration:g} s, {mode}", flush=True)
-        collected, start_at, end = run_load(args, url, keys, pools, server)
+        collected, start_at, end, spread = run_load(args, url, keys, pools, server)
         rss_end = server.rss_mb() if server else 0.0
     finally:
         if server:
@@ -352,7 +357,7 @@ def main(argv=None):
         f"duration_s={args.duration:g} rate_target={args.rate or 0:.0f} records_per_s={records_per_s:.0f} "
         f"p50_ms={p50:.1f} p99_ms={p99:.1f} copy_ceiling_per_s={ceiling:.0f} ratio={ratio:.3f} "
         f"acked={acked} stored={stored} rss_start_mb={rss_start:.0f} rss_end_mb={rss_end:.0f} "
-        f"errors={sum(v for k, v in statuses.items() if k != 200)}",
+        f"errors={sum(v for k, v in statuses.items() if k != 200)} spread={'+'.join(map(str, spread)) or '-'}",
         flush=True,
     )
     return 0 if stored == acked else 1

@@ -58,8 +58,9 @@ case "${1:-web}" in
     python manage.py migrate --noinput
     ensure_admin
     say "serving on port 8000 with ${MALTI_WEB_WORKERS:-2} worker process(es)"
+    # --reuse-port: the kernel spreads connections over the workers (see scripts/run.sh).
     exec gunicorn malti_site.asgi:application -k uvicorn_worker.UvicornWorker \
-      --workers "${MALTI_WEB_WORKERS:-2}" --bind 0.0.0.0:8000 --no-control-socket \
+      --workers "${MALTI_WEB_WORKERS:-2}" --bind 0.0.0.0:8000 --reuse-port --no-control-socket \
       --access-logfile - --graceful-timeout 20 --worker-tmp-dir /dev/shm \
       --forwarded-allow-ips "${MALTI_TRUSTED_PROXIES:-}"
     ;;

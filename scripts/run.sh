@@ -38,6 +38,9 @@ WORKER_PID=$!
 trap 'kill "$WORKER_PID" 2>/dev/null || true; wait "$WORKER_PID" 2>/dev/null || true' EXIT INT TERM
 
 say "serving on http://127.0.0.1:$PORT (Ctrl-C stops Malti)"
+# --reuse-port: a socket per worker, the kernel spreads connections over them. On one
+# shared socket a uvicorn worker accepts every pending connection at once, so a few
+# busy keep-alive clients can all land on one worker and one core (bench/README.md).
 "$VENV/bin/gunicorn" malti_site.asgi:application -k uvicorn_worker.UvicornWorker \
-  --workers "$WORKERS" --bind "127.0.0.1:$PORT" --no-control-socket --access-logfile - --graceful-timeout 10 \
+  --workers "$WORKERS" --bind "127.0.0.1:$PORT" --reuse-port --no-control-socket --access-logfile - --graceful-timeout 10 \
   --forwarded-allow-ips "${MALTI_TRUSTED_PROXIES:-}"  # X-Forwarded-For only from trusted proxies

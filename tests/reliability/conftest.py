@@ -112,6 +112,7 @@ def live_server(tmp_path: Path, *, workers: int = 2, **env_overrides):
             str(workers),
             "-b",
             f"127.0.0.1:{port}",
+            "--reuse-port",  # as scripts/run.sh and the Docker image serve
             "--no-control-socket",
             "--graceful-timeout",
             "5",
