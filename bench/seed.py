@@ -14,9 +14,9 @@ into the rollups, generated statistically at the finest level kept for them
 (README.md, "The query dataset"):
 
   days 365..hour-days ago   1day only (as if the 1hour level's retention were hour-days)
-  hour-days..fivemin-days   1hour, summed into 1day
-  fivemin-days..1 day       5min, summed into 1hour and 1day
-  the last minute-hours     1min, summed into 5min, 1hour and 1day
+  hour-days..fivemin-days   1hour, summed into 6hour and 1day
+  fivemin-days..1 day       5min, summed into 1hour, 6hour and 1day
+  the last minute-hours     1min, summed into 5min, 1hour, 6hour and 1day
   the last 1.5-2.5 hours    raw rows through Request.objects.ingest(), then the refresher
 
 Per bucket, each (service, method, endpoint, status) cell gets a Poisson
@@ -84,6 +84,7 @@ MULTINOMIAL_FROM = 48  # counts above this draw a multinomial; smaller ones draw
 US = 1_000_000
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 MINUTE, FIVE, HOUR, DAY = 60 * US, 300 * US, 3600 * US, 86400 * US
+QUARTER_DAY = 6 * HOUR  # the 6hour level
 
 MAX_ATTEMPTS = 30
 RETRY_PAUSE_S = 5
@@ -717,12 +718,22 @@ class Seeder:
             self.emit(writers, "1hour", hour)
             hours.append(hour)
             moment = upper
-        if day_start + DAY <= plan.anchor and hours:
-            merged = {
-                name: Part(*(np.concatenate([getattr(h[name], f) for h in hours]) for f in PART_FIELDS))
-                for name in hours[0]
-            }
+        if not hours:
+            return
+        merged = {
+            name: Part(*(np.concatenate([getattr(h[name], f) for h in hours]) for f in PART_FIELDS))
+            for name in hours[0]
+        }
+        quarters_end = min(day_start + DAY, plan.anchor // QUARTER_DAY * QUARTER_DAY)  # complete ones only
+        if quarters_end > day_start:
+            self.emit(writers, "6hour", generator.coarsen(before(merged, quarters_end), day_start, QUARTER_DAY))
+        if day_start + DAY <= plan.anchor:
             self.emit(writers, "1day", generator.coarsen(merged, day_start, DAY))
+
+
+def before(parts: dict[str, Part], limit: int) -> dict[str, Part]:
+    """The entries of buckets that start before `limit`."""
+    return {name: Part(*(getattr(p, f)[p.bucket < limit] for f in PART_FIELDS)) for name, p in parts.items()}
 
 
 def relations():
@@ -886,8 +897,10 @@ def check(cursor, plan: Plan) -> bool:
 
     today = plan.anchor // DAY * DAY
     cases = [  # (coarse level, [start, end)) in each generated period
-        ("1day", span(plan.hour_from, DAY)),  # 1day from generated 1hour rows
-        ("1day", span(today - DAY, DAY)),  # yesterday: 5min- and 1min-derived hours
+        ("6hour", span(plan.hour_from, DAY)),  # 6hour from generated 1hour rows
+        ("1day", span(plan.hour_from, DAY)),  # 1day from those 6hour rows
+        ("6hour", span(today - DAY, DAY)),  # yesterday: 5min- and 1min-derived hours
+        ("1day", span(today - DAY, DAY)),
         ("1hour", span(plan.fivemin_from, 2 * HOUR)),  # from generated 5min rows
         ("5min", span(plan.anchor - 2 * HOUR, 2 * HOUR)),  # from generated 1min rows
         ("1hour", span(plan.anchor - 2 * HOUR, 2 * HOUR)),
@@ -916,12 +929,13 @@ def check(cursor, plan: Plan) -> bool:
             )
     for level_name, start_us in (
         ("1day", plan.hour_from),
+        ("6hour", plan.hour_from),
         ("1hour", plan.fivemin_from),
         ("5min", plan.anchor - HOUR),
         ("1min", plan.anchor - HOUR),
     ):
         level = LEVEL_BY_NAME[level_name]
-        start, end = span(start_us, HOUR if level_name != "1day" else DAY)
+        start, end = span(start_us, DAY if level_name in ("6hour", "1day") else HOUR)
         by_name = {materialisation.name: materialisation.relation(level) for materialisation in MATERIALISATIONS}
         comparisons = [(by_name["svc"], relation, ("service",)) for name, relation in by_name.items() if name != "svc"]
         comparisons.append((by_name["status"], FULL.relation(level), ("service", "status")))
@@ -1083,6 +1097,7 @@ def seed(args, reset_first: bool, began: float) -> int:
             # Every level holds every complete bucket before the anchor; the refresher takes it from there.
             for level in ("1min", "5min", "1hour"):
                 cursor.execute(SET_WATERMARK_SQL, [from_us(plan.anchor), level])
+            cursor.execute(SET_WATERMARK_SQL, [from_us(plan.anchor // QUARTER_DAY * QUARTER_DAY), "6hour"])
             cursor.execute(SET_WATERMARK_SQL, [from_us(plan.anchor // DAY * DAY), "1day"])
             cursor.execute("TRUNCATE malti_dirty_minutes, malti_dirty_buckets")
             cursor.execute(MARK_WEEKS_SQL, [from_us(plan.start), from_us(plan.anchor)])

@@ -212,6 +212,7 @@ MALTI_RETENTION_DEFAULTS = {
     "1min": env_str("MALTI_RETENTION_1MIN", "7 days"),
     "5min": env_str("MALTI_RETENTION_5MIN", "90 days"),
     "1hour": env_str("MALTI_RETENTION_1HOUR", "720 days"),
+    "6hour": env_str("MALTI_RETENTION_6HOUR", "1825 days"),
     "1day": env_str("MALTI_RETENTION_1DAY", "1825 days"),
     "1week": env_str("MALTI_RETENTION_1WEEK", "1825 days"),
 }

@@ -17,7 +17,10 @@ METRICS_PARAMETERS = [
     ),
     OpenApiParameter("end_time", str, description="ISO 8601; default: now."),
     OpenApiParameter(
-        "interval", str, enum=["1min", "5min", "1hour", "1day", "1week"], description="Default follows the range."
+        "interval",
+        str,
+        enum=["1min", "5min", "1hour", "6hour", "1day", "1week"],
+        description="Default follows the range.",
     ),
     *[OpenApiParameter(dim, str) for dim in ("service", "node", "method", "endpoint", "consumer", "context")],
 ]

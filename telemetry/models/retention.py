@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils.dateparse import parse_duration
 
-LEVELS = ("raw", "1min", "5min", "1hour", "1day", "1week")
+LEVELS = ("raw", "1min", "5min", "1hour", "6hour", "1day", "1week")
 INTERVAL_SECONDS_SQL = "SELECT extract(epoch FROM %s::interval)"
 
 

@@ -1,4 +1,4 @@
-"""The rollup relations: five time levels × six materialisations.
+"""The rollup relations: six time levels × six materialisations.
 
 Every relation has the same columns: bucket, its dimensions, then the
 measures: request_count, the error counts, response_time_sum/min/max and
@@ -49,6 +49,9 @@ LEVELS = (
     Level("1min", timedelta(minutes=1), "1 minute", "1 day"),
     Level("5min", timedelta(minutes=5), "5 minutes", "7 days"),
     Level("1hour", timedelta(hours=1), "1 hour", "30 days"),
+    # Between hours and days: a range's partial days at its two ends are at
+    # most 3 quarter-days and 5 hours each, instead of up to 23 hours.
+    Level("6hour", timedelta(hours=6), "6 hours", "120 days"),
     Level("1day", timedelta(days=1), "1 day", "365 days"),
     # For long ranges: a year is 52 weeks instead of 365 days of rows.
     Level("1week", timedelta(days=7), "7 days", "730 days"),

@@ -21,6 +21,7 @@ from django.db import connection
 from telemetry.edition import has_continuous_aggregates
 from telemetry.rollups.catalog import (
     COUNT_MEASURES,
+    LEVEL_BY_NAME,
     LEVELS,
     MATERIALISATIONS,
     MEASURES,
@@ -284,9 +285,9 @@ class MetricsReader:
 def resolution_for(span: timedelta) -> Level:
     """≤ 1 h: 1 minute; ≤ 24 h: 5 minutes; ≤ 31 days: 1 hour; longer: 1 day (as the dashboard asks)."""
     if span <= timedelta(hours=1):
-        return LEVELS[0]
+        return LEVEL_BY_NAME["1min"]
     if span <= timedelta(hours=24):
-        return LEVELS[1]
+        return LEVEL_BY_NAME["5min"]
     if span <= timedelta(days=31):
-        return LEVELS[2]
-    return LEVELS[3]
+        return LEVEL_BY_NAME["1hour"]
+    return LEVEL_BY_NAME["1day"]

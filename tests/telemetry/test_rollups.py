@@ -82,9 +82,14 @@ def check(api, user_api_key, interval, params=None):
     services_param = params.get("service")
     if services_param:
         filters["service"] = services_param
-    interval_sql = {"1min": "1 minute", "5min": "5 minutes", "1hour": "1 hour", "1day": "1 day", "1week": "7 days"}[
-        interval
-    ]
+    interval_sql = {
+        "1min": "1 minute",
+        "5min": "5 minutes",
+        "1hour": "1 hour",
+        "6hour": "6 hours",
+        "1day": "1 day",
+        "1week": "7 days",
+    }[interval]
     total, per_bucket = truth(interval_sql, body["start_time"], body["end_time"], filters)
     summary = body["metrics_summary"]
     assert summary["total_requests"] == total[1]
@@ -110,7 +115,7 @@ def check(api, user_api_key, interval, params=None):
     return body
 
 
-@pytest.mark.parametrize("interval", ["1min", "5min", "1hour", "1day", "1week"])
+@pytest.mark.parametrize("interval", ["1min", "5min", "1hour", "6hour", "1day", "1week"])
 def test_every_level_equals_raw_rows(api, user_api_key, traffic, interval):
     check(api, user_api_key, interval)
 
@@ -127,15 +132,16 @@ def weeks_of_traffic(user, tenant):
     return model
 
 
-@pytest.mark.parametrize("interval", ["1day", "1week"])
+@pytest.mark.parametrize("interval", ["6hour", "1day", "1week"])
 @pytest.mark.parametrize("params", [{}, {"service": "checkout"}, {"endpoint": "/api/users", "service": "checkout"}])
 def test_long_ranges_read_the_day_and_week_rollups_and_equal_raw_rows(
     api, user_api_key, apache_edition, weeks_of_traffic, interval, params
 ):
     now = utc_now()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT coalesce(sum(request_count), 0) FROM requests_svc_1week")
-        assert cursor.fetchone()[0] > 0, "complete weeks are materialised"
+        for level in ("6hour", "1week"):
+            cursor.execute(f"SELECT coalesce(sum(request_count), 0) FROM requests_svc_{level}")
+            assert cursor.fetchone()[0] > 0, f"complete {level} buckets are materialised"
     body = check(api, user_api_key, interval, {"start_time": (now - timedelta(days=23)).isoformat(), **params})
     assert body["metrics_summary"]["total_requests"] > 0
     with connection.cursor() as cursor:

@@ -16,7 +16,7 @@ def _human(duration) -> str:
 
 
 class Command(BaseCommand):
-    help = "Show, change and apply how long each level (raw, 1min, 5min, 1hour, 1day, 1week) keeps data."
+    help = "Show, change and apply how long each level (raw, 1min, 5min, 1hour, 6hour, 1day, 1week) keeps data."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")

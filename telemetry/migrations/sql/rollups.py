@@ -28,6 +28,7 @@ REFRESH_POLICY = {
     "1min": ("6 hours", "1 minute", "1 minute"),
     "5min": ("12 hours", "5 minutes", "5 minutes"),
     "1hour": ("2 days", "1 hour", "30 minutes"),
+    "6hour": ("3 days", "6 hours", "1 hour"),
     "1day": ("4 days", "1 day", "1 hour"),
     "1week": ("21 days", "7 days", "1 day"),
 }
