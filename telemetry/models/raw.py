@@ -34,7 +34,9 @@ class RequestManager(models.Manager):
         fewer): an error rolls the whole transaction back.
         """
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-            with cursor.copy(COPY_SQL) as copy:
+            # Django turns driver errors into django.db ones in execute() only: the COPY,
+            # often the transaction's first statement, needs the same (a lost server is a 503).
+            with connection.wrap_database_errors, cursor.copy(COPY_SQL) as copy:
                 copy.set_types(COPY_TYPES)
                 write_row = copy.write_row
                 for row in rows:

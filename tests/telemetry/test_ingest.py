@@ -296,3 +296,40 @@ def test_ingest_is_rate_limited_per_key_with_retry_after(api, service_api_key, s
     assert response.headers["Retry-After"].isdigit()
     assert "Rate limit" in response.json()["detail"]
     assert raw_count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_database_connection_during_copy_is_a_django_operational_error():
+    # The view answers 503 for django.db's OperationalError; the COPY must raise that, not the driver's error.
+    from django.db import OperationalError, connection
+
+    from telemetry.ingest import ingest_limits, validate_batch
+    from telemetry.models import Request
+
+    now = utc_now()
+    rows = validate_batch({"requests": [record()]}, "checkout", ingest_limits(now, timedelta(hours=6), 10, 300), now)
+    connection.ensure_connection()
+    backend = connection.connection.info.backend_pid
+    with psycopg_connect() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend])
+    try:
+        with pytest.raises(OperationalError):
+            Request.objects.ingest(rows)
+    finally:
+        connection.close()
+    assert raw_count() == 0
+
+
+def psycopg_connect():
+    import psycopg
+    from django.db import connection
+
+    settings = connection.settings_dict
+    return psycopg.connect(
+        host=settings["HOST"],
+        port=settings["PORT"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        dbname=settings["NAME"],
+        autocommit=True,
+    )
