@@ -6,10 +6,9 @@
 from django.conf import settings
 from django.db import migrations
 
+from telemetry.migrations.sql.rollups import ADD_RETENTION_POLICY_SQL, REMOVE_RETENTION_POLICY_SQL, is_community
 from telemetry.rollups.catalog import LEVEL_BY_NAME, MATERIALISATIONS
 
-ADD_POLICY_SQL = "SELECT add_retention_policy(%s::regclass, drop_after => %s::interval, if_not_exists => true)"
-REMOVE_POLICY_SQL = "SELECT remove_retention_policy(%s::regclass, if_exists => true)"
 
 
 def _relations(level):
@@ -18,27 +17,21 @@ def _relations(level):
     return [m.relation(LEVEL_BY_NAME[level]) for m in MATERIALISATIONS]
 
 
-def _is_community(schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('timescaledb.license', true)")
-        return cursor.fetchone()[0] == "timescale"
-
-
 def add_policies(apps, schema_editor):
-    if not _is_community(schema_editor):
+    if not is_community(schema_editor):
         return
     stored = dict(apps.get_model("telemetry", "RetentionPolicy").objects.values_list("level", "keep_for"))
     for level, default in settings.MALTI_RETENTION_DEFAULTS.items():
         for relation in _relations(level):
-            schema_editor.execute(ADD_POLICY_SQL, [relation, stored.get(level, default)])
+            schema_editor.execute(ADD_RETENTION_POLICY_SQL, [relation, stored.get(level, default)])
 
 
 def remove_policies(apps, schema_editor):
-    if not _is_community(schema_editor):
+    if not is_community(schema_editor):
         return
     for level in settings.MALTI_RETENTION_DEFAULTS:
         for relation in _relations(level):
-            schema_editor.execute(REMOVE_POLICY_SQL, [relation])
+            schema_editor.execute(REMOVE_RETENTION_POLICY_SQL, [relation])
 
 
 class Migration(migrations.Migration):

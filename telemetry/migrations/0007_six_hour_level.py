@@ -17,17 +17,10 @@ LEVEL = LEVEL_BY_NAME["6hour"]
 HOUR_WATERMARK_SQL = "SELECT time_bucket(%s::interval, watermark) FROM malti_refresh_state WHERE level = '1hour'"
 FILL_SQL = "INSERT INTO {relation} {select}"
 SET_WATERMARK_SQL = "UPDATE malti_refresh_state SET watermark = %s WHERE level = %s"
-ADD_POLICY_SQL = "SELECT add_retention_policy(%s::regclass, drop_after => %s::interval, if_not_exists => true)"
-
-
-def _is_community(schema_editor) -> bool:
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('timescaledb.license', true)")
-        return cursor.fetchone()[0] == "timescale"
 
 
 def add_level(apps, schema_editor):
-    community = _is_community(schema_editor)
+    community = rollups.is_community(schema_editor)
     # The catalog's statements are IF NOT EXISTS: only the new level's relations are made.
     for statement in rollups.community_statements() if community else rollups.apache_statements():
         schema_editor.execute(statement)
@@ -36,7 +29,7 @@ def add_level(apps, schema_editor):
         stored = apps.get_model("telemetry", "RetentionPolicy").objects.filter(level=LEVEL.name).first()
         keep_for = stored.keep_for if stored else settings.MALTI_RETENTION_DEFAULTS[LEVEL.name]
         for relation in relations:
-            schema_editor.execute(ADD_POLICY_SQL, [relation, keep_for])
+            schema_editor.execute(rollups.ADD_RETENTION_POLICY_SQL, [relation, keep_for])
         return
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(HOUR_WATERMARK_SQL, [LEVEL.interval])
@@ -48,9 +41,8 @@ def add_level(apps, schema_editor):
 
 
 def remove_level(apps, schema_editor):
-    kind = "MATERIALIZED VIEW" if _is_community(schema_editor) else "TABLE"
-    for materialisation in MATERIALISATIONS:
-        schema_editor.execute(f"DROP {kind} IF EXISTS {materialisation.relation(LEVEL)} CASCADE")
+    for statement in rollups.drop_statements(rollups.is_community(schema_editor), only_level=LEVEL):
+        schema_editor.execute(statement)
     schema_editor.execute("DELETE FROM malti_refresh_state WHERE level = %s", [LEVEL.name])
 
 

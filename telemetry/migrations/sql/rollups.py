@@ -6,6 +6,7 @@ policies. Apache edition (no continuous aggregates): hypertables with the same
 names and columns, filled by Malti's refresher (telemetry/rollups/refresher.py).
 """
 
+from telemetry.edition import COMMUNITY, current_license
 from telemetry.rollups.catalog import LEVELS, column_definitions, relations, select_sql
 
 # Watermarks of the Apache-edition refresher: level L holds every complete
@@ -32,6 +33,19 @@ REFRESH_POLICY = {
     "1day": ("4 days", "1 day", "1 hour"),
     "1week": ("21 days", "7 days", "1 day"),
 }
+
+
+# Community edition: TimescaleDB's own retention policies (the worker applies retention on Apache).
+ADD_RETENTION_POLICY_SQL = (
+    "SELECT add_retention_policy(%s::regclass, drop_after => %s::interval, if_not_exists => true)"
+)
+REMOVE_RETENTION_POLICY_SQL = "SELECT remove_retention_policy(%s::regclass, if_exists => true)"
+
+
+def is_community(schema_editor) -> bool:
+    """The edition a migration runs against (decided at migrate time)."""
+    with schema_editor.connection.cursor() as cursor:
+        return current_license(cursor) == COMMUNITY
 
 
 def apache_statements() -> list[str]:
@@ -69,7 +83,11 @@ def community_statements() -> list[str]:
     return statements
 
 
-def drop_statements(community: bool) -> list[str]:
+def drop_statements(community: bool, only_level=None) -> list[str]:
     kind = "MATERIALIZED VIEW" if community else "TABLE"
     # Coarse levels first: continuous aggregates depend on the level below.
-    return [f"DROP {kind} IF EXISTS {m.relation(level)} CASCADE" for level, m in reversed(list(relations()))]
+    return [
+        f"DROP {kind} IF EXISTS {m.relation(level)} CASCADE"
+        for level, m in reversed(list(relations()))
+        if only_level in (None, level)
+    ]
