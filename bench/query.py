@@ -40,6 +40,7 @@ DEFAULT_RANGES = "1h,24h,7d,30d,1y@1day,1y"
 FILTERS = {"none": {}, "service": {"service": SERVICE}, "service+endpoint": {"service": SERVICE, "endpoint": ENDPOINT}}
 
 COUNT_SQL = "SELECT count(*) FROM {relation} WHERE bucket >= %s AND bucket < %s{filters}"
+OPEN_COUNT_SQL = "SELECT count(*) FROM {relation} WHERE level = %s AND until = %s{filters}"
 
 
 def parse_args(argv=None):
@@ -212,7 +213,8 @@ def pieces_read(case: Case):
     """{purpose: [(relation, start, end)]}: the pieces each of the response's queries reads.
 
     Follows telemetry.rollups.query: the time series at the range's resolution, totals and
-    breakdowns from the coarsest whole buckets that fit (series_pieces / total_pieces).
+    breakdowns from the coarsest whole buckets that fit (series_pieces / total_pieces). For
+    an open bucket (relation requests_*_open), start is the level's name and end the version.
     """
     from telemetry.metrics import MetricsRequest
     from telemetry.rollups.query import MetricsReader, choose_materialisation
@@ -221,17 +223,13 @@ def pieces_read(case: Case):
     request = MetricsRequest.from_query(case.params(now), now, realtime=case.endpoint == "realtime")
     scope = request.scope(SERVICES)
     reader = MetricsReader(scope)
-    whole = [(scope.level, scope.start, scope.end)]
-    decompositions = {
-        "series": getattr(reader, "series_pieces", whole),
-        "total": getattr(reader, "total_pieces", whole),
-    }
     read = {}
     for purpose, (dims, kind) in READS.items():
         materialisation = choose_materialisation(set(dims) | scope.filter_dimensions())
+        pieces_of = reader.series_pieces if kind == "series" else reader.total_pieces
         read[purpose] = [
-            (materialisation.relation(level) if level is not None else "requests", start, end)
-            for level, start, end in decompositions[kind]
+            (piece.relation(materialisation), piece.level.name if piece.open else piece.start, piece.end)
+            for piece in pieces_of(materialisation)
         ]
     return scope, read
 
@@ -252,7 +250,11 @@ def baseline(case: Case) -> dict:
 
     def count(cursor, relation, start, end):
         if (relation, start, end) not in counted:
-            sql = RAW_COUNT_SQL if relation == "requests" else COUNT_SQL
+            sql = COUNT_SQL
+            if relation == "requests":
+                sql = RAW_COUNT_SQL
+            elif relation.endswith("_open"):
+                sql = OPEN_COUNT_SQL
             cursor.execute(sql.format(relation=relation, filters=filter_sql), [start, end, *filter_params])
             counted[relation, start, end] = cursor.fetchone()[0]
         return counted[relation, start, end]

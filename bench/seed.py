@@ -762,9 +762,11 @@ def ensure_accounts():
 
 
 def reset(cursor):
-    rollups = ", ".join(relations())
+    from telemetry.rollups.catalog import MATERIALISATIONS
+
+    rollups = ", ".join(relations() + [m.open_relation() for m in MATERIALISATIONS if m.keeps_open])
     cursor.execute(f"TRUNCATE {rollups}, requests, malti_dirty_minutes, malti_dirty_buckets, bench_seed_state")
-    cursor.execute("UPDATE malti_refresh_state SET watermark = 'epoch'")
+    cursor.execute("UPDATE malti_refresh_state SET watermark = 'epoch', open_until = NULL")
 
 
 def ingest_raw(start: datetime, end: datetime, draw_seed: int) -> int:

@@ -33,9 +33,25 @@ class Materialisation:
     dimensions: tuple[str, ...]
     # Leading columns of its index, before bucket: the filters it serves.
     indexed: tuple[str, ...] = ("service",)
+    # Whether the refresher keeps each level's open bucket (see open_relation).
+    keeps_open: bool = True
 
     def relation(self, level: Level) -> str:
         return f"requests_{self.name}_{level.name}" if self.name else f"requests_{level.name}"
+
+    def open_relation(self) -> str:
+        """The open (not yet complete) bucket of every level but the finest, as of one refresh.
+
+        Rows are versioned by `until`, the refresh's horizon: a version holds,
+        for each level, the bucket [the level's watermark, until). A range
+        ending now then reads one bucket at the coarsest level instead of the
+        current week's days, hours and minutes.
+        """
+        return f"requests_{self.name}_open"
+
+    def open_index_sql(self) -> str:
+        relation = self.open_relation()
+        return f"CREATE INDEX IF NOT EXISTS {relation}_lookup ON {relation} (until, level, {', '.join(self.indexed)})"
 
     def index_sql(self, level: Level) -> str:
         relation = self.relation(level)
@@ -65,7 +81,8 @@ MATERIALISATIONS = (
     Materialisation("node", ("service", "node", "context")),
     Materialisation("endpoint", ("service", "method", "endpoint"), indexed=("service", "endpoint")),
     Materialisation("consumer", ("service", "consumer"), indexed=("service", "consumer")),
-    Materialisation("", ALL_DIMENSIONS, indexed=("service", "endpoint")),
+    # Not kept open: that would re-read close to one row per request at every refresh.
+    Materialisation("", ALL_DIMENSIONS, indexed=("service", "endpoint"), keeps_open=False),
 )
 FULL = MATERIALISATIONS[-1]
 
@@ -119,16 +136,23 @@ def source_of(level: Level, materialisation: Materialisation) -> str:
     return "requests" if below is None else materialisation.relation(below)
 
 
-def select_sql(level: Level, materialisation: Materialisation, where: str = "") -> str:
-    """The aggregate query that defines a relation (a continuous aggregate's body)."""
+def select_sql(level: Level, materialisation: Materialisation, where: str = "", source: str | None = None) -> str:
+    """The aggregate query that defines a relation (a continuous aggregate's body).
+
+    `source` replaces the level below (for the open buckets: it and its own open bucket).
+    """
     dims = ", ".join(materialisation.dimensions)
     from_raw = finer(level) is None
     measures = measures_sql(RAW_MEASURES if from_raw else ROLLUP_MEASURES)
     time_column = "created_at" if from_raw else "bucket"
     return (
         f"SELECT time_bucket(INTERVAL '{level.interval}', {time_column}) AS bucket, {dims}, {measures} "
-        f"FROM {source_of(level, materialisation)} {where} GROUP BY 1, {dims}"
+        f"FROM {source or source_of(level, materialisation)} {where} GROUP BY 1, {dims}"
     )
+
+
+def open_column_definitions(materialisation: Materialisation) -> str:
+    return f"until TIMESTAMPTZ NOT NULL, level TEXT NOT NULL, {column_definitions(materialisation)}"
 
 
 def column_definitions(materialisation: Materialisation) -> str:

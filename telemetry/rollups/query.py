@@ -14,6 +14,7 @@ from the catalog); every value a user sends travels as a parameter.
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -27,23 +28,27 @@ from telemetry.rollups.catalog import (
     MEASURES,
     RAW_MEASURES,
     Level,
+    Materialisation,
     measures_sql,
 )
 from telemetry.rollups.histogram import HISTOGRAM_COLUMNS, MERGED_HISTOGRAM_SQL
-from telemetry.rollups.refresher import watermarks
+from telemetry.rollups.refresher import refresh_state
 
 ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)  # time_bucket's origin: buckets align with it
 FILTER_DIMENSIONS = ("service", "node", "method", "endpoint", "consumer", "context")
 
-# One tier of the union: rows of one relation between two bucket bounds.
-# Each statement names only the measure columns it uses: the tiers of a UNION
-# ALL are projected in full, and a rollup row has 136 columns.
-TIER_SQL = "SELECT bucket{dims}{measures} FROM {relation} WHERE bucket >= %s AND bucket < %s{filters}"
+# One tier of the union: rows of one relation between two bucket bounds, or
+# one version of a level's open bucket. Each statement names only the measure
+# columns it uses: the tiers of a UNION ALL are projected in full, and a
+# rollup row has 136 columns.
+TIER_SQL = "SELECT bucket{dims}{measures} FROM {relation} WHERE {within}{filters}"
+BUCKETS_WITHIN = "bucket >= %s AND bucket < %s"
+OPEN_BUCKET_WITHIN = "until = %s AND level = %s"
 # The same for a few groups: a nested loop of index lookups, group by group
 # (OFFSET 0 keeps the planner from turning it into a hash join over every row).
 KEYED_TIER_SQL = (
     "SELECT tier.bucket{key_dims}{tier_measures} FROM unnest({arrays}) AS keys({names}) CROSS JOIN LATERAL "
-    "(SELECT bucket{measures} FROM {relation} WHERE {match} AND bucket >= %s AND bucket < %s{filters} OFFSET 0) AS tier"
+    "(SELECT bucket{measures} FROM {relation} WHERE {match} AND {within}{filters} OFFSET 0) AS tier"
 )
 # The raw tail, aggregated to minutes on the fly, as select_sql() aggregates rollups.
 RAW_TIER_SQL = (
@@ -94,6 +99,20 @@ class Scope:
         return set(self.filters)
 
 
+class Piece(NamedTuple):
+    """Part of a range read from one place: a level's whole buckets, its open bucket, or raw rows (level None)."""
+
+    level: Level | None
+    start: datetime
+    end: datetime
+    open: bool = False
+
+    def relation(self, materialisation: Materialisation) -> str:
+        if self.level is None:
+            return "requests"
+        return materialisation.open_relation() if self.open else materialisation.relation(self.level)
+
+
 def choose_materialisation(dimensions):
     needed = set(dimensions) | {"service"}
     return next(m for m in MATERIALISATIONS if m.covers(needed))
@@ -108,13 +127,14 @@ def ceil_to(moment: datetime, level: Level) -> datetime:
     return floored if floored == moment else floored + level.width
 
 
-def decompose(start: datetime, end: datetime, coarsest: Level, marks: dict | None):
+def decompose(start: datetime, end: datetime, coarsest: Level, marks: dict | None, open_until=None) -> list[Piece]:
     """Cover [start, end) with the coarsest whole buckets available, finer ones at the edges.
 
-    Returns [(level, start, end)], level None meaning raw rows. `marks` are the
-    Apache refresher's watermarks (a level holds complete buckets before its
-    own); None on the community edition, whose real-time aggregates hold
-    everything.
+    `marks` are the Apache refresher's watermarks (a level holds complete
+    buckets before its own); None on the community edition, whose real-time
+    aggregates hold everything. `open_until`: the newest version of the open
+    buckets, each level's [watermark, open_until); a range that holds all of a
+    level's open bucket reads it instead of the finer levels below it.
     """
     levels = list(reversed(LEVELS[: LEVELS.index(coarsest) + 1]))
     pieces = []
@@ -123,14 +143,27 @@ def decompose(start: datetime, end: datetime, coarsest: Level, marks: dict | Non
         if low >= high:
             return
         if not remaining:
-            pieces.append((None, low, high))
+            pieces.append(Piece(None, low, high))
             return
         level, finer_levels = remaining[0], remaining[1:]
-        limit = high if marks is None else min(high, max(low, marks.get(level.name, low)))
+        mark = None if marks is None else marks.get(level.name, low)
+        limit = high if mark is None else min(high, max(low, mark))
         first, last = ceil_to(low, level), floor_to(limit, level)
-        if first < last:
+        if (
+            open_until is not None
+            and level is not LEVELS[0]
+            and low <= mark < open_until <= high
+            # The version was written for this watermark (not one set since by other means).
+            and mark == floor_to(open_until, level)
+        ):
             cover(low, first, finer_levels)
-            pieces.append((level, first, last))
+            if first < mark:
+                pieces.append(Piece(level, first, mark))
+            pieces.append(Piece(level, mark, open_until, open=True))
+            cover(open_until, high, finer_levels)
+        elif first < last:
+            cover(low, first, finer_levels)
+            pieces.append(Piece(level, first, last))
             cover(last, high, finer_levels)
         else:
             cover(low, high, finer_levels)
@@ -139,12 +172,13 @@ def decompose(start: datetime, end: datetime, coarsest: Level, marks: dict | Non
     return pieces
 
 
-def _union(scope: Scope, dims: tuple[str, ...], pieces, columns=MEASURES, keys: dict | None = None):
+def _union(scope: Scope, dims: tuple[str, ...], pieces_of, columns=MEASURES, keys: dict | None = None):
     """UNION ALL of the pieces, read from the smallest materialisation that has every dimension.
 
-    `columns` are the measure columns the statement uses. `keys` ({dim: values},
-    aligned lists) limits the rows to those groups, looked up group by group
-    through the relation's index.
+    `pieces_of(materialisation)` decomposes the range for it. `columns` are the
+    measure columns the statement uses. `keys` ({dim: values}, aligned lists)
+    limits the rows to those groups, looked up group by group through the
+    relation's index.
     """
     materialisation = choose_materialisation(set(dims) | scope.filter_dimensions())
     dim_sql = "".join(f", {dim}" for dim in dims)
@@ -153,13 +187,20 @@ def _union(scope: Scope, dims: tuple[str, ...], pieces, columns=MEASURES, keys: 
     stored = "".join(f", {column}" for column in columns)
     from_raw = f", {measures_sql(RAW_MEASURES, columns)}" if columns else ""
     parts, params = [], []
-    for level, start, end in pieces:
-        if level is None:
+    for piece in pieces_of(materialisation):
+        if piece.level is None:
             # The raw tail is small: filter it by each key dimension's values.
             key_filters = "".join(f" AND {dim} = ANY(%s)" for dim in keys or ())
             parts.append(RAW_TIER_SQL.format(dims=dim_sql, measures=from_raw, filters=filter_sql + key_filters))
-            params += [start, end, *filter_params, *(keys or {}).values()]
-        elif keys:
+            params += [piece.start, piece.end, *filter_params, *(keys or {}).values()]
+            continue
+        within, bounds = (
+            (OPEN_BUCKET_WITHIN, [piece.end, piece.level.name])
+            if piece.open
+            else (BUCKETS_WITHIN, [piece.start, piece.end])
+        )
+        relation = piece.relation(materialisation)
+        if keys:
             parts.append(
                 KEYED_TIER_SQL.format(
                     arrays=", ".join("%s::text[]" for _ in keys),
@@ -167,16 +208,18 @@ def _union(scope: Scope, dims: tuple[str, ...], pieces, columns=MEASURES, keys: 
                     key_dims="".join(f", keys.{dim}" for dim in dims),
                     tier_measures="".join(f", tier.{column}" for column in columns),
                     measures=stored,
-                    relation=materialisation.relation(level),
+                    relation=relation,
                     match=" AND ".join(f"{dim} = keys.{dim}" for dim in keys),
+                    within=within,
                     filters=filter_sql,
                 )
             )
-            params += [*keys.values(), start, end, *filter_params]
+            params += [*keys.values(), *bounds, *filter_params]
         else:
-            relation = materialisation.relation(level)
-            parts.append(TIER_SQL.format(dims=dim_sql, measures=stored, relation=relation, filters=filter_sql))
-            params += [start, end, *filter_params]
+            parts.append(
+                TIER_SQL.format(dims=dim_sql, measures=stored, relation=relation, within=within, filters=filter_sql)
+            )
+            params += [*bounds, *filter_params]
     return " UNION ALL ".join(parts), params
 
 
@@ -233,11 +276,25 @@ class MetricsReader:
 
     def __init__(self, scope: Scope):
         self.scope = scope
-        marks = None if has_continuous_aggregates() else watermarks()
-        # The time series needs buckets no wider than its resolution; totals
-        # and breakdowns may use whole days and hours wherever they fit.
-        self.series_pieces = decompose(scope.start, scope.end, scope.level, marks)
-        self.total_pieces = decompose(scope.start, scope.end, LEVELS[-1], marks)
+        self.marks, self.open_until = (None, None) if has_continuous_aggregates() else refresh_state()
+        self._decompositions = {}
+
+    def pieces(self, coarsest: Level, materialisation: Materialisation) -> list[Piece]:
+        """The range in pieces no coarser than `coarsest`, as `materialisation` keeps them."""
+        open_until = self.open_until if materialisation.keeps_open else None
+        if (coarsest, open_until) not in self._decompositions:
+            self._decompositions[coarsest, open_until] = decompose(
+                self.scope.start, self.scope.end, coarsest, self.marks, open_until
+            )
+        return self._decompositions[coarsest, open_until]
+
+    def series_pieces(self, materialisation: Materialisation) -> list[Piece]:
+        # The time series needs buckets no wider than its resolution.
+        return self.pieces(self.scope.level, materialisation)
+
+    def total_pieces(self, materialisation: Materialisation) -> list[Piece]:
+        # Totals and breakdowns may use whole weeks, days and hours wherever they fit.
+        return self.pieces(LEVELS[-1], materialisation)
 
     def _empty(self):
         return not self.scope.services

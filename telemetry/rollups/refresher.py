@@ -8,7 +8,10 @@ transaction under an advisory lock:
   2. for each coarser level, recomputes the buckets that are complete (before
      the level's new watermark) and were touched, from the level below;
   3. moves each level's watermark: level L then holds every complete bucket
-     before it. Queries read newer data from finer levels and raw rows.
+     before it. Queries read newer data from finer levels and raw rows;
+  4. writes a new version of each level's open bucket, [watermark, horizon),
+     summed from the level below and its open bucket (catalog.open_relation),
+     so a range ending now reads one open bucket per level it uses.
 Late and out-of-order records only log an older minute, which the next
 refresh recomputes. A second refresher waits on the lock; a killed one rolls
 back, leaving the log for the next run.
@@ -20,7 +23,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, Level, finer, select_sql
+from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, MEASURES, Level, finer, select_sql
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,19 @@ MARK_DIRTY_BUCKETS_SQL = (
     "SELECT %s, time_bucket(%s::interval, b) FROM unnest(%s::timestamptz[]) b GROUP BY 2"
 )
 WATERMARK_SQL = "UPDATE malti_refresh_state SET watermark = time_bucket(%s::interval, %s::timestamptz) WHERE level = %s"
-READ_WATERMARKS_SQL = "SELECT level, watermark FROM malti_refresh_state"
+READ_STATE_SQL = "SELECT level, watermark, open_until FROM malti_refresh_state"
+OPEN_UNTIL_SQL = "UPDATE malti_refresh_state SET open_until = %s"
+# Keep the versions a query planned a moment ago may still read: the previous
+# one and any from the last five minutes. The current one is rewritten.
+DELETE_OPEN_SQL = "DELETE FROM {relation} WHERE until < least(%s, %s::timestamptz - interval '5 minutes') OR until = %s"
+# A level's open bucket: the complete buckets of the level below since the
+# level's watermark, and the level below's own open bucket.
+OPEN_SOURCE_SQL = (
+    "(SELECT {columns} FROM {below} WHERE bucket >= %s AND bucket < %s "
+    "UNION ALL SELECT {columns} FROM {below_open} WHERE until = %s AND level = %s) AS source"
+)
+OPEN_SOURCE_FROM_MINUTES_SQL = "(SELECT {columns} FROM {below} WHERE bucket >= %s AND bucket < %s) AS source"
+INSERT_OPEN_SQL = "INSERT INTO {relation} SELECT %s, %s, rows.* FROM ({select}) AS rows"
 DELETE_BUCKETS_SQL = "DELETE FROM {relation} WHERE bucket >= %s AND bucket < %s"
 INSERT_BUCKETS_SQL = "INSERT INTO {relation} {select}"
 
@@ -76,6 +91,29 @@ def _recompute(cursor, level: Level, ranges):
             cursor.execute(INSERT_BUCKETS_SQL.format(relation=relation, select=select), [start, end])
 
 
+def _write_open_buckets(cursor, marks: dict, horizon: datetime, previous: datetime | None):
+    for materialisation in MATERIALISATIONS:
+        if not materialisation.keeps_open:
+            continue
+        relation = materialisation.open_relation()
+        cursor.execute(DELETE_OPEN_SQL.format(relation=relation), [previous, horizon, horizon])
+        columns = ", ".join(("bucket", *materialisation.dimensions, *MEASURES))
+        for level in LEVELS[1:]:
+            start, below = marks[level.name], finer(level)
+            if start >= horizon:
+                continue  # complete up to the horizon: nothing open
+            below_relation = materialisation.relation(below)
+            if below is LEVELS[0]:  # complete up to the horizon itself
+                source = OPEN_SOURCE_FROM_MINUTES_SQL.format(columns=columns, below=below_relation)
+                params = [start, horizon]
+            else:
+                source = OPEN_SOURCE_SQL.format(columns=columns, below=below_relation, below_open=relation)
+                params = [start, marks[below.name], horizon, below.name]
+            select = select_sql(level, materialisation, source=source)
+            cursor.execute(INSERT_OPEN_SQL.format(relation=relation, select=select), [horizon, level.name, *params])
+    cursor.execute(OPEN_UNTIL_SQL, [horizon])
+
+
 def mark_dirty(start: datetime, end: datetime):
     """Have the next refresh recompute every minute in [start, end) from raw rows."""
     with connection.cursor() as cursor:
@@ -90,6 +128,7 @@ def refresh() -> RefreshReport:
         horizon = cursor.fetchone()[0]
         cursor.execute(TAKE_DIRTY_MINUTES_SQL, [horizon])
         touched = sorted({row[0] for row in cursor.fetchall()})
+        new_minutes = bool(touched)
         for level in LEVELS:
             if finer(level) is not None:
                 cursor.execute(TAKE_DIRTY_BUCKETS_SQL, [level.name, horizon])
@@ -106,14 +145,23 @@ def refresh() -> RefreshReport:
             if coarser is not None and touched:
                 cursor.execute(MARK_DIRTY_BUCKETS_SQL, [coarser.name, coarser.interval, touched])
             cursor.execute(WATERMARK_SQL, [level.interval, horizon, level.name])
+        marks, open_until = refresh_state(cursor)
+        if new_minutes or open_until != horizon:
+            _write_open_buckets(cursor, marks, horizon, previous=open_until)
         report.watermark = horizon
     log.debug("rollup refresh: %s", report)
     return report
 
 
-def watermarks(cursor=None) -> dict[str, datetime]:
+def refresh_state(cursor=None) -> tuple[dict[str, datetime], datetime | None]:
+    """Each level's watermark, and the `until` of the newest open buckets (None before any)."""
     if cursor is None:
         with connection.cursor() as cursor:
-            return watermarks(cursor)
-    cursor.execute(READ_WATERMARKS_SQL)
-    return dict(cursor.fetchall())
+            return refresh_state(cursor)
+    cursor.execute(READ_STATE_SQL)
+    rows = cursor.fetchall()
+    return {level: watermark for level, watermark, _ in rows}, max((row[2] for row in rows if row[2]), default=None)
+
+
+def watermarks(cursor=None) -> dict[str, datetime]:
+    return refresh_state(cursor)[0]

@@ -8,8 +8,9 @@ from django.db import connection
 
 from telemetry.models import Request
 from telemetry.rollups import refresher
-from telemetry.rollups.catalog import LEVELS, relations
+from telemetry.rollups.catalog import LEVEL_BY_NAME, LEVELS, relations
 from telemetry.rollups.histogram import MAX_RELATIVE_ERROR, RAW_HISTOGRAM_SQL, slot_of
+from telemetry.rollups.query import MetricsReader, Scope, ceil_to, choose_materialisation, floor_to
 from telemetry.traffic import TrafficModel, as_rows
 from tests.conftest import refresh_rollups, utc_now
 
@@ -250,3 +251,29 @@ def test_the_database_and_python_agree_on_histogram_slots(db):
             cursor.execute(f"SELECT {RAW_HISTOGRAM_SQL} FROM (SELECT %s::int AS response_time) AS one", [value])
             dense = cursor.fetchone()[0]  # 1-based in SQL: element i + 1 is slot i
             assert dense.index(1) == slot_of(value), value
+
+
+def test_open_buckets_are_read_and_a_query_planned_before_a_refresh_reads_the_version_it_planned(
+    apache_edition, traffic, monkeypatch
+):
+    now = utc_now()
+    scope = Scope(
+        services=tuple(SERVICES),
+        start=floor_to(now - timedelta(hours=6), LEVEL_BY_NAME["1hour"]),
+        end=ceil_to(now + timedelta(minutes=1), LEVEL_BY_NAME["1hour"]),
+        level=LEVEL_BY_NAME["1hour"],
+        filters={},
+    )
+    planned = MetricsReader(scope)
+    svc = choose_materialisation({"service"})
+    assert any(piece.open for piece in planned.total_pieces(svc))
+    before = planned.grouped(("service", "method", "endpoint"), limit=None)
+    # The next refresh, a few minutes on: new watermarks, a new version of the open buckets.
+    monkeypatch.setattr(
+        refresher, "NOW_MINUTE_SQL", "SELECT date_trunc('minute', clock_timestamp()) + interval '3 minutes'"
+    )
+    refresher.refresh()
+    replanned = MetricsReader(scope)
+    assert replanned.open_until > planned.open_until
+    assert planned.grouped(("service", "method", "endpoint"), limit=None) == before
+    assert replanned.grouped(("service", "method", "endpoint"), limit=None) == before

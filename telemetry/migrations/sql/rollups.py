@@ -7,7 +7,14 @@ names and columns, filled by Malti's refresher (telemetry/rollups/refresher.py).
 """
 
 from telemetry.edition import COMMUNITY, current_license
-from telemetry.rollups.catalog import LEVELS, column_definitions, relations, select_sql
+from telemetry.rollups.catalog import (
+    LEVELS,
+    MATERIALISATIONS,
+    column_definitions,
+    open_column_definitions,
+    relations,
+    select_sql,
+)
 
 # Watermarks of the Apache-edition refresher: level L holds every complete
 # bucket before its watermark; newer data is read from finer levels and raw.
@@ -91,3 +98,22 @@ def drop_statements(community: bool, only_level=None) -> list[str]:
         for level, m in reversed(list(relations()))
         if only_level in (None, level)
     ]
+
+
+# The open buckets (Apache edition): one table per materialisation that keeps them, all levels in it.
+ADD_OPEN_UNTIL = "ALTER TABLE malti_refresh_state ADD COLUMN IF NOT EXISTS open_until TIMESTAMPTZ"
+DROP_OPEN_UNTIL = "ALTER TABLE malti_refresh_state DROP COLUMN IF EXISTS open_until"
+
+
+def open_bucket_statements() -> list[str]:
+    statements = []
+    for materialisation in MATERIALISATIONS:
+        if materialisation.keeps_open:
+            relation = materialisation.open_relation()
+            statements.append(f"CREATE TABLE IF NOT EXISTS {relation} ({open_column_definitions(materialisation)})")
+            statements.append(materialisation.open_index_sql())
+    return statements
+
+
+def drop_open_bucket_statements() -> list[str]:
+    return [f"DROP TABLE IF EXISTS {m.open_relation()}" for m in MATERIALISATIONS if m.keeps_open] + [DROP_OPEN_UNTIL]
