@@ -96,8 +96,13 @@ if env_bool("MALTI_DB_POOL", True):
     }
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 # JIT compilation costs over a second on large rollup scans and saves less
-# than that on queries that must answer in milliseconds.
-DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# than that on queries that must answer in milliseconds. Parallel workers: a
+# metrics response already runs its statements side by side
+# (MALTI_QUERY_CONCURRENCY); workers on top of that compete for the same cores.
+MALTI_DB_PARALLEL_WORKERS = env_int("MALTI_DB_PARALLEL_WORKERS", 0, minimum=0)
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c jit=off -c max_parallel_workers_per_gather={MALTI_DB_PARALLEL_WORKERS}"
+)
 # After a database restart, test a reused connection before a request fails on it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A test database per test run, so concurrent runs on one cluster don't collide.

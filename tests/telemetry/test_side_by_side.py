@@ -57,3 +57,19 @@ def test_inside_a_transaction_the_statements_run_on_the_callers_connection(traff
     with transaction.atomic(), SideBySide(workers=2) as queries:
         assert queries.executor is None
         assert queries.submit(lambda: id(connection)).result() == id(connection)
+
+
+def test_statements_run_without_parallel_workers_or_jit():
+    # Side by side already uses the cores; parallel workers on top made every range slower.
+    with SideBySide(workers=2) as queries:
+        shown = queries.submit(_show, "max_parallel_workers_per_gather", "jit").result()
+    assert shown == ["0", "off"]
+
+
+def _show(*names):
+    with connection.cursor() as cursor:
+        values = []
+        for name in names:
+            cursor.execute(f"SHOW {name}")
+            values.append(cursor.fetchone()[0])
+        return values
