@@ -12,6 +12,9 @@ transaction under an advisory lock:
   4. writes a new version of each level's open bucket, [watermark, horizon),
      summed from the level below and its open bucket (catalog.open_relation),
      so a range ending now reads one open bucket per level it uses.
+Before step 1 it summarises the raw table's new BRIN block ranges: autovacuum
+does that only on its next pass, and until then every read of the newest
+minutes (this refresh's, and each query's raw tail) scans all of those pages.
 Late and out-of-order records only log an older minute, which the next
 refresh recomputes. A second refresher waits on the lock; a killed one rolls
 back, leaving the log for the next run.
@@ -31,6 +34,14 @@ ADVISORY_LOCK_KEY = 0x6D616C7469  # "malti"
 LOCK_SQL = "SELECT pg_advisory_xact_lock(%s)"
 # clock_timestamp(), not now(): the refresh may run late in a long transaction.
 NOW_MINUTE_SQL = "SELECT date_trunc('minute', clock_timestamp())"
+SUMMARIZE_RAW_SQL = """
+SELECT coalesce(sum(brin_summarize_new_values(brin.indexrelid)), 0)
+FROM show_chunks('requests') AS chunk
+JOIN pg_index AS brin ON brin.indrelid = chunk
+JOIN pg_class AS index ON index.oid = brin.indexrelid
+JOIN pg_am AS method ON method.oid = index.relam AND method.amname = 'brin'
+WHERE pg_has_role(index.relowner, 'USAGE')  -- the function is the owner's to call
+"""
 TAKE_DIRTY_MINUTES_SQL = "DELETE FROM malti_dirty_minutes WHERE bucket < %s RETURNING bucket"
 TAKE_DIRTY_BUCKETS_SQL = "DELETE FROM malti_dirty_buckets WHERE level = %s AND bucket < %s RETURNING bucket"
 MARK_DIRTY_MINUTES_SQL = (
@@ -126,6 +137,7 @@ def refresh() -> RefreshReport:
         cursor.execute(LOCK_SQL, [ADVISORY_LOCK_KEY])
         cursor.execute(NOW_MINUTE_SQL)
         horizon = cursor.fetchone()[0]
+        cursor.execute(SUMMARIZE_RAW_SQL)
         cursor.execute(TAKE_DIRTY_MINUTES_SQL, [horizon])
         touched = sorted({row[0] for row in cursor.fetchall()})
         new_minutes = bool(touched)

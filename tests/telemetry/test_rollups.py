@@ -277,3 +277,16 @@ def test_open_buckets_are_read_and_a_query_planned_before_a_refresh_reads_the_ve
     assert replanned.open_until > planned.open_until
     assert planned.grouped(("service", "method", "endpoint"), limit=None) == before
     assert replanned.grouped(("service", "method", "endpoint"), limit=None) == before
+
+
+def test_a_refresh_summarises_the_raw_tables_new_block_ranges(apache_edition, user, tenant):
+    # Unsummarised BRIN ranges match every query, so reads of the newest minutes would scan them all.
+    model = services_and_model(tenant, seed=13)
+    hour = utc_now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    Request.objects.ingest(as_rows(model.records(30_000, hour + timedelta(minutes=5), hour + timedelta(minutes=15))))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sum(pg_relation_size(chunk)) / 8192 FROM show_chunks('requests') AS chunk")
+        assert cursor.fetchone()[0] > 3 * 128, "several complete block ranges"
+        refresher.refresh()
+        cursor.execute(refresher.SUMMARIZE_RAW_SQL)
+        assert cursor.fetchone()[0] == 0
