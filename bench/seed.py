@@ -990,6 +990,13 @@ def main(argv=None):
     common.ensure_database()
     from django.db import connection
 
+    from telemetry.edition import has_continuous_aggregates
+
+    if has_continuous_aggregates():
+        raise SystemExit(
+            "The dataset is written straight into the rollups, which the community edition keeps as continuous "
+            "aggregates: run the query benchmark on an Apache-edition database (as `scripts/provision-db.sh` makes)."
+        )
     if args.top_up:
         print(top_up())
         return 0
