@@ -11,9 +11,8 @@ from django.db import connection
 
 from accounts.models import ApiKey
 from telemetry.models import Request
-from telemetry.rollups import refresher
 from telemetry.traffic import TrafficModel, as_rows
-from tests.conftest import post_batch, record, utc_now
+from tests.conftest import post_batch, record, refresh_rollups, utc_now
 from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, service_key, user_key
 from tests.telemetry.helpers import raw_count
 
@@ -59,10 +58,10 @@ def world(tenant, user, service):
     for start, end, count in ((now - timedelta(hours=5), now - timedelta(minutes=3), 400),):
         Request.objects.ingest(as_rows(acme_model.records(count, start, end)))
         Request.objects.ingest(as_rows(globex_records(globex_model, count, start, end)))
-    report = refresher.refresh()
-    # A tail no refresh has seen, after the watermark: read from raw rows. (A
-    # late record before the watermark waits for the next refresh.)
-    tail = (report.watermark, utc_now())
+    refresh_rollups()
+    # A tail no refresh has seen, after the watermark (the current minute): read
+    # from raw rows. (A late record before the watermark waits for the next refresh.)
+    tail = (utc_now().replace(second=0, microsecond=0), utc_now())
     Request.objects.ingest(as_rows(acme_model.records(40, *tail)))
     Request.objects.ingest(as_rows(globex_records(globex_model, 40, *tail)))
     return {"bob": bob}
