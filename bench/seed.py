@@ -762,9 +762,9 @@ def ensure_accounts():
 
 
 def reset(cursor):
-    from telemetry.rollups.catalog import MATERIALISATIONS
+    from telemetry.rollups.catalog import OPEN_MATERIALISATIONS
 
-    rollups = ", ".join(relations() + [m.open_relation() for m in MATERIALISATIONS if m.keeps_open])
+    rollups = ", ".join(relations() + [m.open_relation() for m in OPEN_MATERIALISATIONS])
     cursor.execute(f"TRUNCATE {rollups}, requests, malti_dirty_minutes, malti_dirty_buckets, bench_seed_state")
     cursor.execute("UPDATE malti_refresh_state SET watermark = 'epoch', open_until = NULL")
 

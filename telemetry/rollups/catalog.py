@@ -85,6 +85,7 @@ MATERIALISATIONS = (
     Materialisation("", ALL_DIMENSIONS, indexed=("service", "endpoint"), keeps_open=False),
 )
 FULL = MATERIALISATIONS[-1]
+OPEN_MATERIALISATIONS = tuple(m for m in MATERIALISATIONS if m.keeps_open)
 
 # "Error" everywhere in Malti: a response with status 400 or above. The
 # counts are columns of every rollup, computed once here from raw statuses.

@@ -26,7 +26,15 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, MEASURES, Level, finer, select_sql
+from telemetry.rollups.catalog import (
+    LEVELS,
+    MATERIALISATIONS,
+    MEASURES,
+    OPEN_MATERIALISATIONS,
+    Level,
+    finer,
+    select_sql,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +111,7 @@ def _recompute(cursor, level: Level, ranges):
 
 
 def _write_open_buckets(cursor, marks: dict, horizon: datetime, previous: datetime | None):
-    for materialisation in MATERIALISATIONS:
-        if not materialisation.keeps_open:
-            continue
+    for materialisation in OPEN_MATERIALISATIONS:
         relation = materialisation.open_relation()
         cursor.execute(DELETE_OPEN_SQL.format(relation=relation), [previous, horizon, horizon])
         columns = ", ".join(("bucket", *materialisation.dimensions, *MEASURES))

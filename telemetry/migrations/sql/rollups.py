@@ -9,7 +9,7 @@ names and columns, filled by Malti's refresher (telemetry/rollups/refresher.py).
 from telemetry.edition import COMMUNITY, current_license
 from telemetry.rollups.catalog import (
     LEVELS,
-    MATERIALISATIONS,
+    OPEN_MATERIALISATIONS,
     column_definitions,
     open_column_definitions,
     relations,
@@ -107,13 +107,12 @@ DROP_OPEN_UNTIL = "ALTER TABLE malti_refresh_state DROP COLUMN IF EXISTS open_un
 
 def open_bucket_statements() -> list[str]:
     statements = []
-    for materialisation in MATERIALISATIONS:
-        if materialisation.keeps_open:
-            relation = materialisation.open_relation()
-            statements.append(f"CREATE TABLE IF NOT EXISTS {relation} ({open_column_definitions(materialisation)})")
-            statements.append(materialisation.open_index_sql())
+    for materialisation in OPEN_MATERIALISATIONS:
+        relation = materialisation.open_relation()
+        statements.append(f"CREATE TABLE IF NOT EXISTS {relation} ({open_column_definitions(materialisation)})")
+        statements.append(materialisation.open_index_sql())
     return statements
 
 
 def drop_open_bucket_statements() -> list[str]:
-    return [f"DROP TABLE IF EXISTS {m.open_relation()}" for m in MATERIALISATIONS if m.keeps_open] + [DROP_OPEN_UNTIL]
+    return [f"DROP TABLE IF EXISTS {m.open_relation()}" for m in OPEN_MATERIALISATIONS] + [DROP_OPEN_UNTIL]
