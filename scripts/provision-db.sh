@@ -7,6 +7,9 @@
 #   TimescaleDB from Debian's source package (trixie) with a private apt
 #   configuration (the system's sources stay untouched), and run a private
 #   cluster whose data lives in .malti/pgdata on port $MALTI_DB_PORT (5433).
+# - MALTI_TIMESCALEDB_LICENSE (apache, or timescale for the community edition
+#   when a community build is installed) sets the cluster's timescaledb.license,
+#   also in an existing cluster's configuration (restarting it if it changed).
 #
 # Every step is cached: a second run takes a few seconds.
 set -euo pipefail
@@ -14,6 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${MALTI_STATE_DIR:-$ROOT/.malti}"
 PORT="${MALTI_DB_PORT:-5433}"
+LICENSE="${MALTI_TIMESCALEDB_LICENSE:-apache}"
 PG_BIN=/usr/lib/postgresql/15/bin
 TSDB_VERSION=2.19.3
 PGDATA="$STATE/pgdata"
@@ -22,6 +26,11 @@ LOG="$STATE/postgresql.log"
 
 say() { printf '\033[1m[malti-db]\033[0m %s\n' "$*"; }
 die() { printf '\033[31m[malti-db] %s\033[0m\n' "$*" >&2; exit 1; }
+
+case "$LICENSE" in
+  apache|timescale) ;;
+  *) die "MALTI_TIMESCALEDB_LICENSE must be apache or timescale, not '$LICENSE'." ;;
+esac
 
 # 1. An external database given by DATABASE_URL wins.
 if [ -n "${DATABASE_URL:-}" ] && [ -z "${MALTI_FORCE_LOCAL_DB:-}" ]; then
@@ -81,6 +90,11 @@ if [ ! -f "$EXT_DIR/timescaledb--$TSDB_VERSION.sql" ]; then
   as_root make -C "$BUILD/build" install >"$STATE/build/install.log" 2>&1
 fi
 
+# The community edition needs the TSL library, which the Apache build lacks.
+if [ "$LICENSE" = timescale ] && [ ! -f "$("$PG_BIN/pg_config" --pkglibdir)/timescaledb-tsl-$TSDB_VERSION.so" ]; then
+  die "timescaledb.license = 'timescale' needs a community build of TimescaleDB $TSDB_VERSION (no timescaledb-tsl-$TSDB_VERSION.so)."
+fi
+
 # 4. The private cluster, run as the postgres user when we are root (initdb refuses root).
 run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 mkdir -p "$STATE"
@@ -96,7 +110,7 @@ port = $PORT
 unix_socket_directories = '$SOCKET_DIR'
 shared_preload_libraries = 'timescaledb'
 timescaledb.telemetry_level = off
-timescaledb.license = 'apache'
+timescaledb.license = '$LICENSE'
 max_connections = 200
 shared_buffers = 512MB
 work_mem = 32MB
@@ -106,9 +120,22 @@ max_wal_size = 2GB
 timezone = 'UTC'
 CONF
 fi
+# The license of an existing cluster follows the variable; the last setting in the file wins.
+CONF="$PGDATA/postgresql.conf"
+configured=$(sed -n "s/^[[:space:]]*timescaledb\.license[[:space:]]*=[[:space:]]*'\{0,1\}\([a-z]*\)'\{0,1\}.*/\1/p" "$CONF" | tail -1)
+restart=
+if [ "$configured" != "$LICENSE" ]; then
+  say "setting timescaledb.license = '$LICENSE' (was '${configured:-unset}')"
+  sed -i "/^[[:space:]]*timescaledb\.license[[:space:]]*=/d" "$CONF"
+  echo "timescaledb.license = '$LICENSE'" >> "$CONF"
+  restart=1
+fi
 mkdir -p "$SOCKET_DIR"; [ "$(id -u)" = 0 ] && chown postgres:postgres "$SOCKET_DIR"
 touch "$LOG"; [ "$(id -u)" = 0 ] && chown postgres:postgres "$LOG"
-if ! run_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+if [ -n "$restart" ] && run_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+  say "restarting PostgreSQL on 127.0.0.1:$PORT for the new license"
+  run_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOG" -w -t 60 -m fast restart >/dev/null || die "PostgreSQL did not restart; see $LOG"
+elif ! run_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
   say "starting PostgreSQL on 127.0.0.1:$PORT"
   run_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$LOG" -w -t 60 start >/dev/null || die "PostgreSQL did not start; see $LOG"
 fi
