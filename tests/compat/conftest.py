@@ -1,0 +1,82 @@
+"""A live Malti (gunicorn + uvicorn workers, as in production) on the pytest test database, with a tenant to read.
+
+The compatibility tests talk to it over HTTP, as the original's clients and suite do. Their
+modules carry `pytestmark = pytest.mark.django_db`: pytest-django creates the test database
+only for a session that has such a test; what the server must read is committed by the
+module fixtures here, outside any test's transaction.
+"""
+
+import threading
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from accounts.models import ApiKey, Membership, Service, Tenant
+from tests.conftest import refresh_rollups
+from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, service_key, user_key
+from tests.reliability.conftest import live_server
+from tests.telemetry.helpers import clean_telemetry
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory):
+    with live_server(tmp_path_factory.mktemp("compat"), workers=2) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def accounts(django_db_setup, django_db_blocker):
+    """Tenant Compat (services compat-checkout and compat-payments, user compat-viewer) and its keys.
+
+    Created once per module and committed, since the live server reads them from another
+    process; removed, with every stored request, when the module is done.
+    """
+    with django_db_blocker.unblock():
+        tenant = TenantFactory(name="Compat")
+        services = {name: ServiceFactory(name=name, tenant=tenant) for name in ("compat-checkout", "compat-payments")}
+        viewer = UserFactory(username="compat-viewer")
+        MembershipFactory(user=viewer, tenant=tenant)
+        keys = SimpleNamespace(
+            user=user_key(viewer), **{name.removeprefix("compat-"): service_key(s) for name, s in services.items()}
+        )
+    yield SimpleNamespace(tenant=tenant, services=services, viewer=viewer, keys=keys)
+    with django_db_blocker.unblock():
+        clean_telemetry()
+        ApiKey.objects.filter(service__tenant=tenant).delete()
+        ApiKey.objects.filter(user=viewer).delete()
+        Membership.objects.filter(tenant=tenant).delete()
+        Service.objects.filter(tenant=tenant).delete()
+        Tenant.objects.filter(pk=tenant.pk).delete()
+        viewer.delete()
+
+
+def _refresh_committed():
+    from django.db import connection
+
+    try:
+        refresh_rollups()
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def rollups_refreshed(django_db_setup, django_db_blocker):
+    """Bring the rollups up to date after sending, as the worker would (the live server runs none).
+
+    In a thread of its own: its own connection commits, whatever transaction the test is in.
+    """
+
+    def refresh():
+        with django_db_blocker.unblock():
+            thread = threading.Thread(target=_refresh_committed)
+            thread.start()
+            thread.join()
+
+    return refresh
