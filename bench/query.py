@@ -216,22 +216,23 @@ def pieces_read(case: Case):
     breakdowns from the coarsest whole buckets that fit (series_pieces / total_pieces). For
     an open bucket (relation requests_*_open), start is the level's name and end the version.
     """
-    from telemetry.metrics import MetricsRequest
+    from telemetry.metrics import parse
     from telemetry.rollups.query import MetricsReader, choose_materialisation
 
     now = datetime.now(UTC)
-    request = MetricsRequest.from_query(case.params(now), now, realtime=case.endpoint == "realtime")
-    scope = request.scope(SERVICES)
-    reader = MetricsReader(scope)
+    scope = parse(case.params(now), now, realtime=case.endpoint == "realtime")
+    # The bench stores services by name: every one is its own key.
+    services = tuple(name for name in SERVICES if scope.filters.get("service") in (None, name))
+    reader = MetricsReader(scope, services)
     read = {}
     for purpose, (dims, kind) in READS.items():
-        materialisation = choose_materialisation(set(dims) | scope.filter_dimensions())
+        materialisation = choose_materialisation(set(dims) | set(scope.row_filters))
         pieces_of = reader.series_pieces if kind == "series" else reader.total_pieces
         read[purpose] = [
             (piece.relation(materialisation), piece.level.name if piece.open else piece.start, piece.end)
             for piece in pieces_of(materialisation)
         ]
-    return scope, read
+    return scope, services, read
 
 
 def baseline(case: Case) -> dict:
@@ -241,11 +242,11 @@ def baseline(case: Case) -> dict:
     from telemetry.metrics import BadParameter
 
     try:
-        scope, read = pieces_read(case)
+        scope, services, read = pieces_read(case)
     except BadParameter as exc:
         return {"relation": "-", "rows": 0, "ms": 0.0, "read": {}, "error": str(exc)}
-    filter_sql = " AND service = ANY(%s)" + "".join(f" AND {dim} = %s" for dim in scope.filters)
-    filter_params = [list(scope.services), *scope.filters.values()]
+    filter_sql = " AND service = ANY(%s)" + "".join(f" AND {dim} = %s" for dim in scope.row_filters)
+    filter_params = [list(services), *scope.row_filters.values()]
     counted = {}
 
     def count(cursor, relation, start, end):
@@ -283,7 +284,7 @@ def explain(case_name: str, args):
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import visible_service_names
-    from telemetry.metrics import MetricsRequest, build_response
+    from telemetry.metrics import build_response, parse
 
     case = next((c for c in cases(args) if c.name == case_name), None)
     if case is None:
@@ -292,10 +293,11 @@ def explain(case_name: str, args):
 
     user = get_user_model().objects.get(username=USER)
     now = datetime.now(UTC)
-    request = MetricsRequest.from_query(case.params(now), now, realtime=case.endpoint == "realtime")
+    scope = parse(case.params(now), now, realtime=case.endpoint == "realtime")
+    visible = {name: name for name in visible_service_names(user)}
     with CaptureQueriesContext(connection) as captured:
         began = time.perf_counter()
-        build_response(request, visible_service_names(user))
+        build_response(scope, visible)
         total = (time.perf_counter() - began) * 1000
     statements = [(float(q["time"]) * 1000, q["sql"]) for q in captured.captured_queries]
     print(f"{case.name}: {total:.0f} ms in-process, {len(statements)} statements")

@@ -1,9 +1,15 @@
-"""The metrics response: the seed's shape, computed from the rollups."""
+"""The metrics response, in the original Malti's vocabulary, computed from the rollups.
 
-from dataclasses import dataclass
+One straight line: parse() turns query parameters into a Scope, read() runs the
+statements side by side, shape() builds the response. Services are stored by
+key and shown by name: `visible` (stored key -> display name, the services the
+caller may read) is applied here only, in _keys() and _by_name().
+"""
+
+import re
 from datetime import UTC, datetime, timedelta
 
-from telemetry.rollups.catalog import LEVEL_BY_NAME, Level
+from telemetry.rollups.catalog import LEVEL_BY_NAME
 from telemetry.rollups.histogram import merge, percentiles
 from telemetry.rollups.query import (
     FILTER_DIMENSIONS,
@@ -15,16 +21,22 @@ from telemetry.rollups.query import (
     resolution_for,
 )
 
-QUANTILES = (0.5, 0.9, 0.95, 0.99)
+QUANTILES = {"p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+LATENCIES = ("min", "avg", "p50", "p90", "p95", "p99", "max")
 MAX_POINTS = 5000
+MAX_FILTER_LENGTH = 500
 REALTIME_MAX = timedelta(minutes=60)
 # Far enough for any telemetry, near enough that range arithmetic cannot overflow.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# What ingest strips from strings (Unicode category Cc), so no stored value holds it.
+# Everything else (NBSP, zero-width, bidi marks) can be stored, so can be asked for.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+MEASURED = ("count", "time_sum", "errors", "client_errors", "server_errors")
 
 
 class BadParameter(ValueError):
-    pass
+    """A query parameter the metrics cannot be computed for (answered 422, as the original does)."""
 
 
 def parse_time(name: str, value: str | None) -> datetime | None:
@@ -40,232 +52,241 @@ def parse_time(name: str, value: str | None) -> datetime | None:
     return moment
 
 
-@dataclass
-class MetricsRequest:
-    start: datetime
-    end: datetime
-    level: Level
-    filters: dict
-    service: str | None
+def parse_filters(params) -> dict:
+    filters = {}
+    for dim in FILTER_DIMENSIONS:
+        value = params.get(dim)
+        if value in (None, ""):
+            continue
+        if len(value) > MAX_FILTER_LENGTH:
+            raise BadParameter(f"{dim} is longer than {MAX_FILTER_LENGTH} characters.")
+        if CONTROL_CHARACTERS.search(value):
+            raise BadParameter(f"{dim} contains control characters, which no stored value holds.")
+        filters[dim] = value.upper() if dim == "method" else value
+    return filters
 
-    @classmethod
-    def from_query(cls, params, now: datetime, *, realtime: bool = False) -> "MetricsRequest":
-        end = parse_time("end_time", params.get("end_time")) or now
-        default_span = REALTIME_MAX if realtime else timedelta(hours=24)
-        start = parse_time("start_time", params.get("start_time")) or end - default_span
-        if start >= end:
-            raise BadParameter("start_time must be before end_time.")
-        span = end - start
-        interval = params.get("interval") or None
-        if realtime:
-            if span > REALTIME_MAX:
-                raise BadParameter("The realtime endpoint covers at most 60 minutes; use /api/v1/metrics/aggregate.")
-            if interval not in (None, "1min"):
-                raise BadParameter("The realtime endpoint uses 1-minute buckets only.")
-            level = LEVEL_BY_NAME["1min"]
-        elif interval is not None:
-            if interval not in LEVEL_BY_NAME:
-                raise BadParameter(f"Unknown interval {interval!r}; use one of {', '.join(LEVEL_BY_NAME)}.")
-            level = LEVEL_BY_NAME[interval]
-        else:
-            level = resolution_for(span)
-        start, end = floor_to(start, level), ceil_to(end, level)
-        if (end - start) / level.width > MAX_POINTS:
-            raise BadParameter(
-                f"{level.name} buckets over this range would be more than {MAX_POINTS} points; use a coarser interval."
-            )
-        filters = {}
+
+def parse(params, now: datetime, *, realtime: bool = False) -> Scope:
+    """The Scope a request's query parameters ask for; BadParameter says what is wrong."""
+    end = parse_time("end_time", params.get("end_time")) or now
+    default_span = REALTIME_MAX if realtime else timedelta(hours=24)
+    start = parse_time("start_time", params.get("start_time")) or end - default_span
+    if start >= end:
+        raise BadParameter("start_time must be before end_time.")
+    interval = params.get("interval") or None
+    if realtime:
+        if end - start > REALTIME_MAX:
+            raise BadParameter("The realtime endpoint covers at most 60 minutes; use /api/v1/metrics/aggregate.")
+        if interval not in (None, "1min"):
+            raise BadParameter("The realtime endpoint uses 1-minute buckets only (interval 1min).")
+        interval = "1min"
+    if interval is not None and interval not in LEVEL_BY_NAME:
+        raise BadParameter(f"Unknown interval {interval!r}; use one of {', '.join(LEVEL_BY_NAME)}.")
+    level = LEVEL_BY_NAME[interval] if interval else resolution_for(end - start)
+    start, end = floor_to(start, level), ceil_to(end, level)
+    if (end - start) / level.width > MAX_POINTS:
+        raise BadParameter(
+            f"{level.name} buckets over this range would be more than {MAX_POINTS} points; use a coarser interval."
+        )
+    return Scope(start=start, end=end, level=level, filters=parse_filters(params))
+
+
+# --- services: stored keys in, display names out ---------------------------------------
+
+
+def _keys(scope: Scope, visible: dict[str, str]) -> tuple[str, ...]:
+    """The stored keys a scope reads: every visible one, or those named as the service filter asks."""
+    # A name the caller cannot see matches no key: no data, never someone else's.
+    wanted = scope.filters.get("service")
+    return tuple(key for key, name in visible.items() if wanted in (None, name))
+
+
+def _by_name(rows, visible: dict[str, str], dims: tuple[str, ...]) -> list[dict]:
+    """Rows grouped by `dims` (service among them) with the service's name; same-named services merge."""
+    groups = {}
+    for row in rows:
+        named = {**row, "service": visible[row["service"]]}
+        groups.setdefault(tuple(named[dim] for dim in dims), []).append(named)
+    merged = [{**dict(zip(dims, key, strict=True)), **_overall(group)} for key, group in groups.items()]
+    return sorted(merged, key=lambda row: -row["count"])  # stable: ties keep the statement's order
+
+
+# --- read ----------------------------------------------------------------------------
+
+
+def read(scope: Scope, visible: dict[str, str]) -> dict:
+    """Every statement the response needs, run side by side; services by name."""
+    reader = MetricsReader(scope, _keys(scope, visible))
+    with SideBySide() as queries:
+        # Slowest first, so the threads finish close together.
+        futures = {
+            "series": queries.submit(reader.time_series),
+            "endpoints": queries.submit(reader.grouped, ("service", "method", "endpoint")),
+            "consumers": queries.submit(reader.grouped, ("consumer",), latency=False),
+            "services": queries.submit(reader.grouped, ("service",), limit=None),
+            "statuses": queries.submit(reader.counts, ("service", "status")),
+            "nodes": queries.submit(reader.distinct, "node"),
+            "contexts": queries.submit(reader.distinct, "context"),
+        }
+    found = {name: future.result() for name, future in futures.items()}
+    found["endpoints"] = _by_name(found["endpoints"], visible, ("service", "method", "endpoint"))
+    found["services"] = _by_name(found["services"], visible, ("service",))
+    found["statuses"] = [{**row, "service": visible[row["service"]]} for row in found["statuses"]]
+    return found
+
+
+def filter_values(scope: Scope, visible: dict[str, str]) -> dict:
+    """Values each filter can take in the range, given the other filters."""
+    with SideBySide() as queries:
+        futures = {}
         for dim in FILTER_DIMENSIONS:
-            value = params.get(dim)
-            if value not in (None, ""):
-                if len(value) > 500:
-                    raise BadParameter(f"{dim} is longer than 500 characters.")
-                if not value.isprintable():
-                    # Stored values never hold control characters (ingest strips them).
-                    raise BadParameter(f"{dim} contains control characters.")
-                filters[dim] = value.upper() if dim == "method" else value
-        return cls(start=start, end=end, level=level, filters=filters, service=filters.pop("service", None))
-
-    def scope(self, visible_services) -> Scope:
-        services = tuple(visible_services)
-        if self.service is not None:
-            # A service the user cannot see yields no data, never its data.
-            services = (self.service,) if self.service in services else ()
-        return Scope(services=services, start=self.start, end=self.end, level=self.level, filters=dict(self.filters))
+            others = scope.without(dim)  # a filter does not narrow its own list
+            futures[dim] = queries.submit(MetricsReader(others, _keys(others, visible)).distinct, dim)
+    values = {f"{dim}s": future.result() for dim, future in futures.items()}
+    values["services"] = sorted({visible[key] for key in values["services"]})
+    return values
 
 
-def _avg(row):
-    return round(row["time_sum"] / row["count"], 2) if row and row["count"] else None
+# --- shape ---------------------------------------------------------------------------
 
 
-def _rate(part, whole):
+def _overall(rows) -> dict:
+    """The measures of several groups taken together; zero requests when there are none."""
+    rows = [row for row in rows if row["count"]]
+    if not rows:
+        return dict.fromkeys(MEASURED, 0)
+    total = {key: sum(row[key] for row in rows) for key in MEASURED}
+    total["time_min"] = min(row["time_min"] for row in rows)
+    total["time_max"] = max(row["time_max"] for row in rows)
+    if all("histogram" in row for row in rows):
+        total["histogram"] = merge(row["histogram"] for row in rows)
+    return total
+
+
+def _rate(part, whole) -> float:
     return round(100.0 * part / whole, 2) if whole else 0.0
 
 
-def _latency(row) -> dict:
-    if not row or not row["count"]:
-        return {key: None for key in ("avg", "min", "max", "p50", "p90", "p95", "p99")}
-    p50, p90, p95, p99 = percentiles(row["histogram"], QUANTILES, row["time_min"], row["time_max"])
+def _latency(row, *which: str) -> dict:
+    """`<which>_latency` in milliseconds (floats), over every request of the row; None without requests."""
+    which = which or LATENCIES
+    measured = {}
+    if row and row.get("count"):
+        measured = {"min": row["time_min"], "avg": row["time_sum"] / row["count"], "max": row["time_max"]}
+        asked = [name for name in QUANTILES if name in which]
+        if asked and row.get("histogram") is not None:
+            quantiles = [QUANTILES[name] for name in asked]
+            estimates = percentiles(row["histogram"], quantiles, row["time_min"], row["time_max"])
+            measured.update(zip(asked, estimates, strict=True))
+    return {f"{name}_latency": _ms(measured.get(name)) for name in which}
+
+
+def _ms(value) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _counts(row) -> dict:
     return {
-        "avg": _avg(row),
-        "min": row["time_min"],
-        "max": row["time_max"],
-        "p50": p50,
-        "p90": p90,
-        "p95": p95,
-        "p99": p99,
+        "total_requests": row["count"],
+        "error_count": row["errors"],
+        "error_rate": _rate(row["errors"], row["count"]),
     }
-
-
-def _overall(rows) -> dict | None:
-    """The measures of several groups taken together (the summary from the per-service rows)."""
-    rows = [row for row in rows if row["count"]]
-    if not rows:
-        return None
-    total = {
-        key: sum(row[key] for row in rows) for key in ("count", "time_sum", "errors", "client_errors", "server_errors")
-    }
-    total["time_min"] = min(row["time_min"] for row in rows)
-    total["time_max"] = max(row["time_max"] for row in rows)
-    total["histogram"] = merge(row["histogram"] for row in rows)
-    return total
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def build_response(request: MetricsRequest, visible_services, thresholds: dict | None = None) -> dict:
-    scope = request.scope(visible_services)
-    reader = MetricsReader(scope)
-    with SideBySide() as queries:
-        # Slowest first, so the two threads finish close together.
-        series = queries.submit(reader.time_series)
-        endpoint_rows = queries.submit(reader.grouped, ("service", "method", "endpoint"))
-        consumer_rows = queries.submit(reader.grouped, ("consumer",), latency=False)
-        service_rows = queries.submit(reader.grouped, ("service",), limit=None)
-        status_rows = queries.submit(reader.counts, ("service", "status"))
-        nodes = queries.submit(reader.distinct, "node")
-        contexts = queries.submit(reader.distinct, "context")
-    by_bucket = {row["t"]: row for row in series.result()}
-    service_rows = service_rows.result()
-    total = _overall(service_rows)
-
-    time_series = []
+def _time_series(scope: Scope, rows) -> list[dict]:
+    """One point per bucket of the range, empty ones included."""
+    by_bucket = {row["t"]: row for row in rows}
+    points = []
     moment = scope.start
     while moment < scope.end:
         row = by_bucket.get(moment)
-        latency = _latency(row)
-        time_series.append(
-            {
-                "timestamp": _iso(moment),
-                "count": row["count"] if row else 0,
-                "error_count": row["errors"] if row else 0,
-                "avg_response_time": latency["avg"],
-                "min_response_time": latency["min"],
-                "max_response_time": latency["max"],
-                "p50_response_time": latency["p50"],
-                "p90_response_time": latency["p90"],
-                "p95_response_time": latency["p95"],
-                "p99_response_time": latency["p99"],
-            }
-        )
+        point = {"bucket": _iso(moment), "total_requests": row["count"] if row else 0, **_latency(row)}
+        point["error_count"] = row["errors"] if row else 0
+        points.append(point)
         moment += scope.level.width
+    return points
 
-    total_count = total["count"] if total else 0
-    errors = total["errors"] if total else 0
+
+def _summary(scope: Scope, total: dict) -> dict:
     minutes = (scope.end - scope.start).total_seconds() / 60
-    latency = _latency(total)
-    summary = {
-        "total_requests": total_count,
-        "requests_per_minute": round(total_count / minutes, 2) if minutes else 0.0,
-        "avg_response_time": latency["avg"],
-        "min_response_time": latency["min"],
-        "max_response_time": latency["max"],
-        "p50_response_time": latency["p50"],
-        "p90_response_time": latency["p90"],
-        "p95_response_time": latency["p95"],
-        "p99_response_time": latency["p99"],
-        "error_count": errors,
-        "error_rate": _rate(errors, total_count),
-        "client_error_count": total["client_errors"] if total else 0,
-        "server_error_count": total["server_errors"] if total else 0,
+    return {
+        "total_requests": total["count"],
+        **_latency(total),
+        "requests_per_minute": round(total["count"] / minutes, 2),
+        **_counts(total),
+        "client_error_count": total["client_errors"],
+        "server_error_count": total["server_errors"],
     }
 
-    endpoints = []
-    for row in endpoint_rows.result():
-        endpoint_latency = _latency(row)
-        endpoints.append(
+
+def _status_distribution(rows) -> list[dict]:
+    """One object per service: its status classes and every code's count, busiest service first."""
+    services = {}
+    for row in rows:
+        entry = services.setdefault(
+            row["service"],
             {
                 "service": row["service"],
-                "endpoint": row["endpoint"],
-                "method": row["method"],
-                "count": row["count"],
-                "avg_response_time": endpoint_latency["avg"],
-                "p95_response_time": endpoint_latency["p95"],
-                "error_count": row["errors"],
-                "error_rate": _rate(row["errors"], row["count"]),
-            }
+                "total_requests": 0,
+                "success_2xx": 0,
+                "warning_3xx": 0,
+                "error_4xx_5xx": 0,
+                "status_breakdown": {},
+            },
         )
-    consumers = [
-        {
-            "consumer": row["consumer"],
-            "count": row["count"],
-            "success_count": row["count"] - row["errors"],
-            "error_count": row["errors"],
-            "avg_response_time": _avg(row),
-        }
-        for row in consumer_rows.result()
-    ]
-    services = []
-    for row in service_rows:
-        service_latency = _latency(row)
-        services.append(
-            {
-                "service": row["service"],
-                "count": row["count"],
-                "error_count": row["errors"],
-                "error_rate": _rate(row["errors"], row["count"]),
-                "avg_response_time": service_latency["avg"],
-                "p95_response_time": service_latency["p95"],
-            }
-        )
+        status, count = row["status"], row["count"]
+        entry["total_requests"] += count
+        if 200 <= status < 300:
+            entry["success_2xx"] += count
+        elif 300 <= status < 400:
+            entry["warning_3xx"] += count
+        elif status >= 400:
+            entry["error_4xx_5xx"] += count
+        breakdown = entry["status_breakdown"]
+        breakdown[str(status)] = breakdown.get(str(status), 0) + count
+    return sorted(services.values(), key=lambda entry: (-entry["total_requests"], entry["service"]))
+
+
+def _overview(total: dict, services) -> dict:
+    return {
+        "total_requests": total["count"],
+        "total_errors": total["errors"],
+        "error_rate": _rate(total["errors"], total["count"]),
+        **_latency(total, "avg"),
+        "total_services": len(services),
+        "services": [{"service": row["service"], **_counts(row), **_latency(row, "avg", "p95")} for row in services],
+    }
+
+
+def shape(scope: Scope, found: dict) -> dict:
+    """The response from what read() found."""
+    total = _overall(found["services"])
     return {
         "start_time": _iso(scope.start),
         "end_time": _iso(scope.end),
         "interval": scope.level.name,
-        "time_series": time_series,
-        "metrics_summary": summary,
-        "endpoints": endpoints,
-        "status_distribution": [
-            {"service": row["service"], "status": row["status"], "count": row["count"]} for row in status_rows.result()
+        "time_series": _time_series(scope, found["series"]),
+        "metrics_summary": _summary(scope, total),
+        "endpoints": [
+            {"endpoint": row["endpoint"], "method": row["method"], "service": row["service"], **_counts(row)}
+            | _latency(row, "avg", "p95")
+            for row in found["endpoints"]
         ],
-        "consumers": consumers,
-        "system_overview": {
-            "total_services": len(services),
-            "total_requests": total_count,
-            "error_rate": summary["error_rate"],
-            "avg_response_time": summary["avg_response_time"],
-            "services": services,
-        },
-        "distinct_nodes": nodes.result(),
-        "distinct_contexts": contexts.result(),
+        "status_distribution": _status_distribution(found["statuses"]),
+        "consumers": [
+            {"consumer": row["consumer"], **_counts(row), "success_count": row["count"] - row["errors"]}
+            | _latency(row, "avg")
+            for row in found["consumers"]
+        ],
+        "system_overview": _overview(total, found["services"]),
+        "distinct_nodes": found["nodes"],
+        "distinct_contexts": found["contexts"],
     }
 
 
-def filter_values(request: MetricsRequest, visible_services) -> dict:
-    """Values each filter can take in the range, given the other filters."""
-    values = {}
-    with SideBySide() as queries:
-        for dim in FILTER_DIMENSIONS:
-            others = dict(request.filters)
-            others.pop(dim, None)
-            narrowed = MetricsRequest(
-                start=request.start,
-                end=request.end,
-                level=request.level,
-                filters=others,
-                service=None if dim == "service" else request.service,
-            )
-            values[f"{dim}s"] = queries.submit(MetricsReader(narrowed.scope(visible_services)).distinct, dim)
-    return {key: future.result() for key, future in values.items()}
+def build_response(scope: Scope, visible: dict[str, str]) -> dict:
+    return shape(scope, read(scope, visible))

@@ -1,33 +1,74 @@
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Service, visible_service_names
 from accounts.permissions import IsMetricsReader
 from malti_site.ratelimits import rate_for, user_key
-from telemetry.metrics import BadParameter, MetricsRequest, build_response, filter_values
+from telemetry.api.metrics_serializers import ErrorSerializer, FilterValuesSerializer, MetricsSerializer
+from telemetry.metrics import MAX_FILTER_LENGTH, BadParameter, build_response, filter_values, parse
 from telemetry.models.raw import utcnow
+from telemetry.rollups.catalog import LEVEL_BY_NAME
+from telemetry.rollups.query import FILTER_DIMENSIONS
 
+FILTER_NOTE = (
+    f"Exact match, at most {MAX_FILTER_LENGTH} characters; any character a stored value can hold "
+    "(no control characters)."
+)
 METRICS_PARAMETERS = [
     OpenApiParameter(
-        "start_time", str, description="ISO 8601; default: end_time minus 24 hours (60 minutes for realtime)."
+        "start_time",
+        str,
+        description="ISO 8601 (Z, an offset, or none for UTC); default: end_time minus 24 hours "
+        "(60 minutes for realtime). Widened down to a whole bucket.",
     ),
-    OpenApiParameter("end_time", str, description="ISO 8601; default: now."),
+    OpenApiParameter("end_time", str, description="ISO 8601; default: now. Widened up to a whole bucket."),
     OpenApiParameter(
         "interval",
         str,
-        enum=["1min", "5min", "1hour", "6hour", "1day", "1week"],
-        description="Default follows the range.",
+        enum=list(LEVEL_BY_NAME),
+        description="Bucket width. Default: up to 1 hour 1min, up to 24 hours 5min, up to 31 days 1hour, "
+        "longer 1day. At most 5,000 buckets.",
     ),
-    *[OpenApiParameter(dim, str) for dim in ("service", "node", "method", "endpoint", "consumer", "context")],
+    OpenApiParameter("service", str, description=f"A service name (every visible service of that name). {FILTER_NOTE}"),
+    *[OpenApiParameter(dim, str, description=FILTER_NOTE) for dim in FILTER_DIMENSIONS if dim != "service"],
 ]
+REALTIME_PARAMETERS = [
+    OpenApiParameter(
+        "start_time",
+        str,
+        description="ISO 8601; default: end_time minus 60 minutes. At most 60 minutes before end_time.",
+    ),
+    *[p for p in METRICS_PARAMETERS if p.name not in ("start_time", "interval")],
+    OpenApiParameter("interval", str, enum=["1min"], description="Always 1min (the only value accepted)."),
+]
+METRICS_ERRORS = {
+    401: "No credentials, or an unknown, revoked or expired key.",
+    403: "A service key: service keys may only ingest.",
+    422: "A query parameter is invalid: an unknown interval, a bad timestamp, start_time not before end_time, "
+    "more than 5,000 buckets, a realtime range over 60 minutes, a filter with control characters or over "
+    f"{MAX_FILTER_LENGTH} characters.",
+    429: "Rate limited; see Retry-After.",
+    503: "The database is unavailable; retry after Retry-After seconds.",
+}
+ERROR_RESPONSES = {code: OpenApiResponse(ErrorSerializer, description=why) for code, why in METRICS_ERRORS.items()}
+DEFINITIONS = (
+    " Latencies are in milliseconds over every request (the original Malti measures 2xx responses only); an error "
+    "is a response with status >= 400 everywhere (the original does not count 401)."
+)
 
 metrics_ratelimit = method_decorator(
     ratelimit(group="metrics", key=user_key, rate=rate_for("MALTI_RATELIMIT_METRICS"), block=True)
 )
+
+
+class InvalidQuery(APIException):
+    status_code = 422
+    default_detail = "Invalid query parameters."
+    default_code = "invalid"
 
 
 class MetricsView(APIView):
@@ -36,19 +77,35 @@ class MetricsView(APIView):
     permission_classes = [IsMetricsReader]
     realtime = False
 
-    def parse(self, request) -> MetricsRequest:
+    def scope_and_services(self, request):
+        """The parsed query, and the caller's services as {stored key: display name}."""
         try:
-            return MetricsRequest.from_query(request.query_params, utcnow(), realtime=self.realtime)
+            scope = parse(request.query_params, utcnow(), realtime=self.realtime)
         except BadParameter as exc:
-            raise ValidationError({"detail": str(exc)}) from None
+            raise InvalidQuery(str(exc)) from None
+        # Today a service is stored by its name; the key will become an immutable id.
+        return scope, {name: name for name in visible_service_names(request.user)}
 
-    @extend_schema(parameters=METRICS_PARAMETERS, responses={200: dict})
+    @extend_schema(
+        summary="Metrics over a range",
+        description="Everything the dashboard shows for a range, in the original Malti's shape." + DEFINITIONS,
+        parameters=METRICS_PARAMETERS,
+        responses={200: MetricsSerializer, **ERROR_RESPONSES},
+    )
     @metrics_ratelimit
     def get(self, request):
-        metrics_request = self.parse(request)
-        return Response(build_response(metrics_request, visible_service_names(request.user)))
+        return Response(build_response(*self.scope_and_services(request)))
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Metrics over at most 60 minutes, in 1-minute buckets",
+        description="The same response as /api/v1/metrics/aggregate for a range of at most 60 minutes "
+        "(longer is a 422), always in 1-minute buckets." + DEFINITIONS,
+        parameters=REALTIME_PARAMETERS,
+        responses={200: MetricsSerializer, **ERROR_RESPONSES},
+    )
+)
 class RealtimeMetricsView(MetricsView):
     """The same, for at most the last 60 minutes in 1-minute buckets."""
 
@@ -58,10 +115,16 @@ class RealtimeMetricsView(MetricsView):
 class FilterValuesView(MetricsView):
     """Values each filter can take in the range, given the other filters."""
 
-    @extend_schema(parameters=METRICS_PARAMETERS, responses={200: dict})
+    @extend_schema(
+        summary="Values each filter can take",
+        description="For each filter, the values present in the range given the other filters "
+        "(a filter does not narrow its own list). Services by name.",
+        parameters=METRICS_PARAMETERS,
+        responses={200: FilterValuesSerializer, **ERROR_RESPONSES},
+    )
     @metrics_ratelimit
     def get(self, request):
-        return Response(filter_values(self.parse(request), visible_service_names(request.user)))
+        return Response(filter_values(*self.scope_and_services(request)))
 
 
 class ServicesView(APIView):

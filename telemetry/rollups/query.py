@@ -12,7 +12,7 @@ from the catalog); every value a user sends travels as a parameter.
 """
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -87,16 +87,20 @@ DISTINCT_SQL = "WITH rows AS ({union}) SELECT DISTINCT {dim} FROM rows WHERE {di
 
 @dataclass(frozen=True)
 class Scope:
-    """What a metrics request may see and asks for."""
+    """What a metrics request asks for: a range aligned to its resolution, and filters."""
 
-    services: tuple[str, ...]  # visible services, already narrowed by the service filter
-    start: datetime  # aligned to the resolution
-    end: datetime  # aligned to the resolution
+    start: datetime
+    end: datetime
     level: Level
-    filters: dict  # dimension -> value, service excluded
+    filters: dict  # dimension -> value; "service" holds a display name, matched to stored keys by the caller
 
-    def filter_dimensions(self):
-        return set(self.filters)
+    @property
+    def row_filters(self) -> dict:
+        """The filters compared with stored values as they are (service goes through the visible keys)."""
+        return {dim: value for dim, value in self.filters.items() if dim != "service"}
+
+    def without(self, dim: str) -> "Scope":
+        return replace(self, filters={name: value for name, value in self.filters.items() if name != dim})
 
 
 class Piece(NamedTuple):
@@ -172,18 +176,19 @@ def decompose(start: datetime, end: datetime, coarsest: Level, marks: dict | Non
     return pieces
 
 
-def _union(scope: Scope, dims: tuple[str, ...], pieces_of, columns=MEASURES, keys: dict | None = None):
+def _union(scope: Scope, services: tuple, dims: tuple[str, ...], pieces_of, columns=MEASURES, keys: dict | None = None):
     """UNION ALL of the pieces, read from the smallest materialisation that has every dimension.
 
-    `pieces_of(materialisation)` decomposes the range for it. `columns` are the
-    measure columns the statement uses. `keys` ({dim: values}, aligned lists)
-    limits the rows to those groups, looked up group by group through the
-    relation's index.
+    `services` are the stored service keys to read. `pieces_of(materialisation)`
+    decomposes the range for it. `columns` are the measure columns the statement
+    uses. `keys` ({dim: values}, aligned lists) limits the rows to those groups,
+    looked up group by group through the relation's index.
     """
-    materialisation = choose_materialisation(set(dims) | scope.filter_dimensions())
+    filters = scope.row_filters
+    materialisation = choose_materialisation(set(dims) | set(filters))
     dim_sql = "".join(f", {dim}" for dim in dims)
-    filter_sql = " AND service = ANY(%s)" + "".join(f" AND {dim} = %s" for dim in scope.filters)
-    filter_params = [list(scope.services), *scope.filters.values()]
+    filter_sql = " AND service = ANY(%s)" + "".join(f" AND {dim} = %s" for dim in filters)
+    filter_params = [list(services), *filters.values()]
     stored = "".join(f", {column}" for column in columns)
     from_raw = f", {measures_sql(RAW_MEASURES, columns)}" if columns else ""
     parts, params = [], []
@@ -274,8 +279,9 @@ class SideBySide:
 class MetricsReader:
     """The queries behind /api/v1/metrics/*, each a parameterised raw-SQL statement."""
 
-    def __init__(self, scope: Scope):
+    def __init__(self, scope: Scope, services: tuple[str, ...]):
         self.scope = scope
+        self.services = services  # stored service keys, already narrowed by the service filter
         self.marks, self.open_until = (None, None) if has_continuous_aggregates() else refresh_state()
         self._decompositions = {}
 
@@ -297,25 +303,25 @@ class MetricsReader:
         return self.pieces(LEVELS[-1], materialisation)
 
     def _empty(self):
-        return not self.scope.services
+        return not self.services
 
     def time_series(self):
         """Rows per bucket at the scope's resolution, with merged histograms."""
         if self._empty():
             return []
-        union, params = _union(self.scope, (), self.series_pieces)
+        union, params = _union(self.scope, self.services, (), self.series_pieces)
         return _run(TIME_SERIES_SQL.format(union=union), [*params, self.scope.level.interval])
 
     def grouped(self, group: tuple[str, ...], limit: int | None = 50, latency: bool = True):
         """Rows per group, largest first, with the histograms of those groups if `latency`."""
         if self._empty():
             return []
-        union, params = _union(self.scope, group, self.total_pieces, COUNT_MEASURES)
+        union, params = _union(self.scope, self.services, group, self.total_pieces, COUNT_MEASURES)
         group_sql = ", ".join(group)
         rows = _run(GROUPED_SQL.format(union=union, group=group_sql, measures=COUNT_MEASURES_SQL), [*params, limit])
         if latency and rows:
             keys = {dim: [row[dim] for row in rows] for dim in group}
-            union, params = _union(self.scope, group, self.total_pieces, HISTOGRAM_COLUMNS, keys)
+            union, params = _union(self.scope, self.services, group, self.total_pieces, HISTOGRAM_COLUMNS, keys)
             arrays = ", ".join("%s::text[]" for _ in group)
             merged = _run(
                 GROUP_HISTOGRAMS_SQL.format(union=union, group=group_sql, arrays=arrays), [*params, *keys.values()]
@@ -329,13 +335,13 @@ class MetricsReader:
     def counts(self, group: tuple[str, ...]):
         if self._empty():
             return []
-        union, params = _union(self.scope, group, self.total_pieces, ("request_count",))
+        union, params = _union(self.scope, self.services, group, self.total_pieces, ("request_count",))
         return _run(COUNTS_SQL.format(union=union, group=", ".join(group)), params)
 
     def distinct(self, dim: str, limit: int = 500):
         if self._empty():
             return []
-        union, params = _union(self.scope, (dim,), self.total_pieces, ())
+        union, params = _union(self.scope, self.services, (dim,), self.total_pieces, ())
         return [row[dim] for row in _run(DISTINCT_SQL.format(union=union, dim=dim), [*params, limit])]
 
 

@@ -303,13 +303,13 @@ def test_no_metrics_operation_answers_5xx(case, credentials):
         ],
     ],
 )
-def test_control_characters_and_extreme_times_in_metrics_are_a_400(service_api_key, user_api_key, path, params):
+def test_control_characters_and_extreme_times_in_metrics_are_a_422(service_api_key, user_api_key, path, params):
     from rest_framework.test import APIClient
 
     client = APIClient(raise_request_exception=False)
     post_batch(client, service_api_key, [record()])
     response = client.get(path, params, HTTP_X_API_KEY=user_api_key)
-    assert response.status_code == 400, response.content
+    assert response.status_code == 422, response.content
     assert response.json()["detail"]
 
 

@@ -144,7 +144,7 @@ def test_metrics_never_show_another_tenants_data_and_count_exactly_ones_own(api,
         expected = truth(start, end, visible, sent)
         if body["metrics_summary"]["total_requests"] != expected:
             failures.append((filters, "count", body["metrics_summary"]["total_requests"], expected))
-        if sum(point["count"] for point in body["time_series"]) != expected:
+        if sum(point["total_requests"] for point in body["time_series"]) != expected:
             failures.append((filters, "series", expected))
         if {s["service"] for s in body["system_overview"]["services"]} - {"checkout"}:
             failures.append((filters, "services", body["system_overview"]["services"]))

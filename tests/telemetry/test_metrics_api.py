@@ -2,9 +2,11 @@ from datetime import timedelta
 
 import pytest
 
+from telemetry.api.metrics_serializers import MetricsSerializer
+from telemetry.metrics import build_response, filter_values, parse
 from telemetry.models import Request
 from telemetry.traffic import TrafficModel, as_rows
-from tests.conftest import refresh_rollups, utc_now
+from tests.conftest import record, refresh_rollups, utc_now
 from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, user_key
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +35,7 @@ def get(api, path, key, **params):
     return api.get(path, params, HTTP_X_API_KEY=key)
 
 
-def test_the_response_keeps_the_seed_shape(api, user_api_key, two_tenants):
+def test_the_response_keeps_the_original_shape(api, user_api_key, two_tenants):
     body = get(api, AGGREGATE, user_api_key).json()
     for key in (
         "time_series",
@@ -48,10 +50,13 @@ def test_the_response_keeps_the_seed_shape(api, user_api_key, two_tenants):
         assert key in body
     summary = body["metrics_summary"]
     for key in (
-        "p50_response_time",
-        "p90_response_time",
-        "p95_response_time",
-        "p99_response_time",
+        "avg_latency",
+        "min_latency",
+        "max_latency",
+        "p50_latency",
+        "p90_latency",
+        "p95_latency",
+        "p99_latency",
         "requests_per_minute",
         "client_error_count",
         "server_error_count",
@@ -84,12 +89,12 @@ def test_every_bucket_is_present_with_zero_for_empty_ones(api, user_api_key, two
         end_time=now.isoformat(),
         interval="1hour",
     ).json()
-    stamps = [point["timestamp"] for point in body["time_series"]]
+    stamps = [point["bucket"] for point in body["time_series"]]
     assert len(stamps) in (12, 13) and len(set(stamps)) == len(stamps)
-    empty = [p for p in body["time_series"] if p["count"] == 0]
+    empty = [p for p in body["time_series"] if p["total_requests"] == 0]
     assert empty, "hours before the traffic started are present with zero requests"
-    assert all(p["avg_response_time"] is None and p["p95_response_time"] is None for p in empty)
-    assert sum(p["count"] for p in body["time_series"]) == 300
+    assert all(p["avg_latency"] is None and p["p95_latency"] is None for p in empty)
+    assert sum(p["total_requests"] for p in body["time_series"]) == 300
 
 
 @pytest.mark.parametrize(
@@ -102,16 +107,16 @@ def test_every_bucket_is_present_with_zero_for_empty_ones(api, user_api_key, two
         ({"start_time": "2020-01-01T00:00:00Z", "interval": "1min"}, "1min buckets over this range would be more than"),
     ],
 )
-def test_bad_parameters_are_a_clear_400(api, user_api_key, params, fragment):
+def test_bad_parameters_are_a_clear_422(api, user_api_key, params, fragment):
     response = get(api, AGGREGATE, user_api_key, **params)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert fragment in response.json()["detail"]
 
 
 def test_realtime_refuses_more_than_an_hour(api, user_api_key):
     now = utc_now()
     response = get(api, REALTIME, user_api_key, start_time=(now - timedelta(minutes=61)).isoformat())
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "60 minutes" in response.json()["detail"]
 
 
@@ -190,6 +195,141 @@ def test_a_range_without_data_is_empty_not_an_error(api, user_api_key, two_tenan
     assert response.status_code == 200
     body = response.json()
     assert body["metrics_summary"]["total_requests"] == 0
-    assert body["metrics_summary"]["p95_response_time"] is None
-    assert len(body["time_series"]) == 288 and all(p["count"] == 0 for p in body["time_series"])
+    assert body["metrics_summary"]["p95_latency"] is None
+    assert len(body["time_series"]) == 288 and all(p["total_requests"] == 0 for p in body["time_series"])
     assert body["endpoints"] == [] and body["consumers"] == []
+
+
+def store(*records):
+    """Records straight into the raw table (no ingest validation: any stored service key)."""
+    minute_ago = utc_now() - timedelta(minutes=2)
+    Request.objects.ingest(as_rows([{**record(), **r, "created_at": minute_ago} for r in records]))
+    refresh_rollups()
+
+
+def fields(serializer) -> set[str]:
+    return set(serializer.fields)
+
+
+def test_every_part_has_exactly_the_documented_fields(api, user_api_key, two_tenants):
+    body = get(api, AGGREGATE, user_api_key).json()
+    declared = MetricsSerializer()
+    assert set(body) == fields(declared)
+    parts = {
+        "time_series": body["time_series"][0],
+        "metrics_summary": body["metrics_summary"],
+        "endpoints": body["endpoints"][0],
+        "status_distribution": body["status_distribution"][0],
+        "consumers": body["consumers"][0],
+        "system_overview": body["system_overview"],
+    }
+    for name, part in parts.items():
+        serializer = declared.fields[name]
+        assert set(part) == fields(getattr(serializer, "child", serializer)), name
+    assert set(body["system_overview"]["services"][0]) == fields(
+        declared.fields["system_overview"].fields["services"].child
+    )
+    assert body["time_series"][0]["bucket"].endswith("Z")
+    busy = next(p for p in body["time_series"] if p["total_requests"])
+    assert all(isinstance(busy[f"{k}_latency"], float) for k in ("min", "avg", "p50", "p90", "p95", "p99", "max"))
+
+
+def test_status_distribution_is_one_object_per_service_with_a_breakdown_summing_to_its_total(api, user_api_key, tenant):
+    ServiceFactory(name="checkout", tenant=tenant)
+    ServiceFactory(name="payments", tenant=tenant)
+    statuses = {"checkout": [200, 200, 200, 301, 404, 404, 500, 101], "payments": [200, 401, 503]}
+    store(*[{"service": name, "status": status} for name, codes in statuses.items() for status in codes])
+    body = get(api, AGGREGATE, user_api_key).json()
+    assert body["status_distribution"] == [
+        {
+            "service": "checkout",
+            "total_requests": 8,
+            "success_2xx": 3,
+            "warning_3xx": 1,
+            "error_4xx_5xx": 3,
+            "status_breakdown": {"101": 1, "200": 3, "301": 1, "404": 2, "500": 1},
+        },
+        {
+            "service": "payments",
+            "total_requests": 3,
+            "success_2xx": 1,
+            "warning_3xx": 0,
+            "error_4xx_5xx": 2,
+            "status_breakdown": {"200": 1, "401": 1, "503": 1},
+        },
+    ]
+    assert body["system_overview"]["total_errors"] == 5, "401 is an error here (not in the original)"
+
+
+INVISIBLE = {
+    "consumer": "web\u00a0app",  # no-break space
+    "endpoint": "/api/\u200borders",  # zero-width space
+    "context": "\u202etxt.exe",  # right-to-left override
+    "node": "node\u2066-1\u2069",  # bidi isolates
+}
+
+
+@pytest.mark.parametrize("path", [AGGREGATE, REALTIME])
+def test_filters_with_invisible_and_bidi_characters_are_accepted_and_matched(api, user_api_key, service, path):
+    store(record(**INVISIBLE), record(**INVISIBLE), record())
+    values = get(api, "/api/v1/metrics/filters", user_api_key).json()
+    for dim, value in INVISIBLE.items():
+        assert value in values[f"{dim}s"]
+        response = get(api, path, user_api_key, **{dim: value})
+        assert response.status_code == 200, response.content
+        assert response.json()["metrics_summary"]["total_requests"] == 2, dim
+    assert get(api, path, user_api_key, **INVISIBLE).json()["metrics_summary"]["total_requests"] == 2
+
+
+@pytest.mark.parametrize("path", [AGGREGATE, REALTIME, "/api/v1/metrics/filters"])
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"consumer": "web\x00app"}, "control characters"),
+        ({"endpoint": "/a\nb"}, "control characters"),
+        ({"node": "node\x9b1"}, "control characters"),
+        ({"context": "c" * 501}, "longer than 500"),
+        ({"start_time": "yesterday"}, "ISO 8601"),
+        ({"interval": "1year"}, "interval"),
+    ],
+)
+def test_invalid_query_parameters_are_a_422_with_a_detail(api, user_api_key, path, params, fragment):
+    response = get(api, path, user_api_key, **params)
+    assert response.status_code == 422
+    assert fragment in response.json()["detail"] and set(response.json()) == {"detail"}
+
+
+def test_a_filter_of_500_characters_is_accepted(api, user_api_key, service):
+    assert get(api, AGGREGATE, user_api_key, context="c" * 500).status_code == 200
+
+
+def test_the_service_filter_selects_every_stored_key_of_that_name_and_shows_names(tenant):
+    """The seam for immutable service keys: rows carry a key, responses show its name."""
+    store(
+        *[{"service": "svc-1", "endpoint": "/a", "status": 200}] * 3,
+        *[{"service": "svc-2", "endpoint": "/a", "status": 500}] * 2,
+        *[{"service": "svc-3", "endpoint": "/b"}] * 4,
+        {"service": "svc-foreign"},
+    )
+    visible = {"svc-1": "checkout", "svc-2": "checkout", "svc-3": "billing"}
+    now = utc_now()
+    body = build_response(parse({}, now), visible)
+    assert body["metrics_summary"]["total_requests"] == 9
+    assert [(s["service"], s["total_requests"], s["error_count"]) for s in body["system_overview"]["services"]] == [
+        ("checkout", 5, 2),
+        ("billing", 4, 0),
+    ]
+    assert [(e["service"], e["endpoint"], e["total_requests"]) for e in body["endpoints"]] == [
+        ("checkout", "/a", 5),
+        ("billing", "/b", 4),
+    ]
+    assert [(s["service"], s["status_breakdown"]) for s in body["status_distribution"]] == [
+        ("checkout", {"200": 3, "500": 2}),
+        ("billing", {"200": 4}),
+    ]
+    checkout = build_response(parse({"service": "checkout"}, now), visible)
+    assert checkout["metrics_summary"]["total_requests"] == 5
+    for name in ("svc-1", "svc-foreign", "nobody"):
+        assert build_response(parse({"service": name}, now), visible)["metrics_summary"]["total_requests"] == 0
+    assert filter_values(parse({}, now), visible)["services"] == ["billing", "checkout"]
+    assert filter_values(parse({"service": "billing"}, now), visible)["endpoints"] == ["/b"]

@@ -96,23 +96,23 @@ def check(api, user_api_key, interval, params=None):
     assert summary["total_requests"] == total[1]
     assert summary["error_count"] == total[5]
     if total[1]:
-        assert summary["min_response_time"] == total[3] and summary["max_response_time"] == total[4]
-        assert summary["avg_response_time"] == pytest.approx(total[2] / total[1], abs=0.01)
+        assert summary["min_latency"] == total[3] and summary["max_latency"] == total[4]
+        assert summary["avg_latency"] == pytest.approx(total[2] / total[1], abs=0.01)
         for key, exact in zip(("p50", "p90", "p95", "p99"), total[6], strict=True):
-            assert_close(summary[f"{key}_response_time"], exact)
+            assert_close(summary[f"{key}_latency"], exact)
     for point in body["time_series"]:
         from datetime import datetime
 
-        moment = datetime.fromisoformat(point["timestamp"].replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(point["bucket"].replace("Z", "+00:00"))
         row = per_bucket.get(moment)
-        assert point["count"] == (row[1] if row else 0), point["timestamp"]
+        assert point["total_requests"] == (row[1] if row else 0), point["bucket"]
         if row:
             assert point["error_count"] == row[5]
-            assert (point["min_response_time"], point["max_response_time"]) == (row[3], row[4])
+            assert (point["min_latency"], point["max_latency"]) == (row[3], row[4])
             for key, exact in zip(("p50", "p90", "p95", "p99"), row[6], strict=True):
-                assert_close(point[f"{key}_response_time"], exact)
+                assert_close(point[f"{key}_latency"], exact)
         else:
-            assert point["avg_response_time"] is None
+            assert point["avg_latency"] is None
     return body
 
 
@@ -154,7 +154,7 @@ def test_long_ranges_read_the_day_and_week_rollups_and_equal_raw_rows(
         endpoints = [tuple(row) for row in cursor.fetchall()]
     if not params:
         assert [
-            (e["service"], e["method"], e["endpoint"], e["count"], e["error_count"]) for e in body["endpoints"]
+            (e["service"], e["method"], e["endpoint"], e["total_requests"], e["error_count"]) for e in body["endpoints"]
         ] == (endpoints)
 
 
@@ -199,17 +199,24 @@ def test_grouped_panels_equal_raw_rows(api, user_api_key, traffic):
         service_p95 = dict(cursor.fetchall())
     for endpoint in body["endpoints"]:
         assert_close(
-            endpoint["p95_response_time"], endpoint_p95[endpoint["service"], endpoint["method"], endpoint["endpoint"]]
+            endpoint["p95_latency"], endpoint_p95[endpoint["service"], endpoint["method"], endpoint["endpoint"]]
         )
     for service in body["system_overview"]["services"]:
-        assert_close(service["p95_response_time"], service_p95[service["service"]])
-    assert [(e["service"], e["method"], e["endpoint"], e["count"], e["error_count"]) for e in body["endpoints"]] == [
-        tuple(row) for row in endpoints
-    ]
-    assert {c["consumer"]: (c["count"], c["error_count"]) for c in body["consumers"]} == consumers
-    assert [(s["service"], s["status"], s["count"]) for s in body["status_distribution"]] == statuses
+        assert_close(service["p95_latency"], service_p95[service["service"]])
+    assert [
+        (e["service"], e["method"], e["endpoint"], e["total_requests"], e["error_count"]) for e in body["endpoints"]
+    ] == [tuple(row) for row in endpoints]
+    assert {c["consumer"]: (c["total_requests"], c["error_count"]) for c in body["consumers"]} == consumers
+    assert sorted(
+        (s["service"], int(status), count)
+        for s in body["status_distribution"]
+        for status, count in s["status_breakdown"].items()
+    ) == sorted(statuses)
     assert body["distinct_nodes"] == nodes
-    assert sum(s["count"] for s in body["system_overview"]["services"]) == body["metrics_summary"]["total_requests"]
+    assert (
+        sum(s["total_requests"] for s in body["system_overview"]["services"])
+        == body["metrics_summary"]["total_requests"]
+    )
 
 
 def test_a_refresh_with_nothing_new_changes_nothing(apache_edition, traffic):
@@ -258,13 +265,12 @@ def test_open_buckets_are_read_and_a_query_planned_before_a_refresh_reads_the_ve
 ):
     now = utc_now()
     scope = Scope(
-        services=tuple(SERVICES),
         start=floor_to(now - timedelta(hours=6), LEVEL_BY_NAME["1hour"]),
         end=ceil_to(now + timedelta(minutes=1), LEVEL_BY_NAME["1hour"]),
         level=LEVEL_BY_NAME["1hour"],
         filters={},
     )
-    planned = MetricsReader(scope)
+    planned = MetricsReader(scope, tuple(SERVICES))
     svc = choose_materialisation({"service"})
     assert any(piece.open for piece in planned.total_pieces(svc))
     before = planned.grouped(("service", "method", "endpoint"), limit=None)
@@ -273,7 +279,7 @@ def test_open_buckets_are_read_and_a_query_planned_before_a_refresh_reads_the_ve
         refresher, "NOW_MINUTE_SQL", "SELECT date_trunc('minute', clock_timestamp()) + interval '3 minutes'"
     )
     refresher.refresh()
-    replanned = MetricsReader(scope)
+    replanned = MetricsReader(scope, tuple(SERVICES))
     assert replanned.open_until > planned.open_until
     assert planned.grouped(("service", "method", "endpoint"), limit=None) == before
     assert replanned.grouped(("service", "method", "endpoint"), limit=None) == before
