@@ -1,8 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
 from django.db.models import Count
+from django.template.response import TemplateResponse
 
-from accounts.models import ApiKey, Membership, Service, Tenant
+from accounts.models import ApiKey, Membership, Service, Tenant, stored_request_counts
 
 
 class MembershipInline(admin.TabularInline):
@@ -47,15 +50,41 @@ class ServiceAdmin(admin.ModelAdmin):
     list_display = ["name", "tenant", "is_active", "key_count", "created_at"]
     list_filter = ["is_active", "tenant"]
     list_select_related = ["tenant"]
-    search_fields = ["name", "description"]
+    search_fields = ["name", "tenant__name", "description"]
     autocomplete_fields = ["tenant"]
+    actions = ["delete_selected"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(_keys=Count("api_keys"))
+        # The tenant for __str__ (autocomplete lists services by name and tenant).
+        return super().get_queryset(request).select_related("tenant").annotate(_keys=Count("api_keys"))
 
     @admin.display(description="keys", ordering="_keys")
     def key_count(self, obj):
         return obj._keys
+
+    def get_readonly_fields(self, request, obj=None):
+        # Shown once the service exists: the key is drawn when it is saved.
+        return ["telemetry_key"] if obj is not None else []
+
+    @staticmethod
+    def telemetry_context(services) -> dict:
+        """What the delete confirmation says about the telemetry that goes out of sight."""
+        keys = [service.telemetry_key for service in services]
+        total = sum(stored_request_counts(keys).values())
+        return {"telemetry_requests": f"{total:,}", "telemetry_services": len(keys)}
+
+    def delete_view(self, request, object_id, extra_context=None):
+        service = self.get_object(request, unquote(object_id))
+        if service is not None and request.method != "POST":
+            extra_context = {**(extra_context or {}), **self.telemetry_context([service])}
+        return super().delete_view(request, object_id, extra_context)
+
+    @admin.action(permissions=["delete"], description="Delete selected services (says how much telemetry goes)")
+    def delete_selected(self, request, queryset):
+        response = delete_selected(self, request, queryset)
+        if isinstance(response, TemplateResponse):  # the confirmation page, not the deletion itself
+            response.context_data.update(self.telemetry_context(queryset))
+        return response
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -88,7 +117,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "last_used",
     ]
     list_filter = ["kind", "revoked_at", "service__tenant"]
-    list_select_related = ["service", "user", "created_by"]
+    list_select_related = ["service__tenant", "user", "created_by"]
     search_fields = ["name", "prefix", "service__name", "user__username"]
     autocomplete_fields = ["service", "user"]
     readonly_fields = ["prefix", "created_at", "created_by", "revoked_at", "revoked_by", "last_used"]

@@ -1,4 +1,5 @@
 import hmac
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -62,11 +63,21 @@ class ServiceQuerySet(models.QuerySet):
         return self.filter(tenant__memberships__user=user)
 
 
-class Service(models.Model):
-    """A service that sends telemetry; its name is what records carry."""
+def new_telemetry_key() -> str:
+    """A fresh, never-reused identity for a new service's telemetry."""
+    return uuid.uuid4().hex
 
-    name = models.CharField(max_length=500, unique=True)
+
+class Service(models.Model):
+    """A service that sends telemetry; records carry its name, the tables store its telemetry_key."""
+
+    name = models.CharField(max_length=500, help_text="What records carry; unique within the tenant.")
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="services")
+    # The value stored in the telemetry tables' `service` column. It never
+    # changes, so a rename keeps the history and a deleted service's history
+    # never shows up under a new service of the same name, in any tenant.
+    # Services that existed before it was introduced keep their name as key.
+    telemetry_key = models.CharField(max_length=500, unique=True, editable=False, default=new_telemetry_key)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True, help_text="Inactive services cannot ingest.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -75,14 +86,32 @@ class Service(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="service_unique_tenant_name")]
 
     def __str__(self):
-        return self.name
+        # Two tenants may each have an `api`: name the tenant wherever a service is listed.
+        return f"{self.name} ({self.tenant.name})"
+
+    def stored_request_count(self) -> int:
+        """Requests stored under this service's key, across every rollup level and raw rows."""
+        return stored_request_counts([self.telemetry_key]).get(self.telemetry_key, 0)
+
+
+def stored_request_counts(keys) -> dict[str, int]:
+    """Requests stored per telemetry key: what a delete takes out of sight."""
+    from accounts.history import request_counts  # it reads telemetry, which imports accounts
+
+    return request_counts(list(keys))
+
+
+def visible_services(user) -> dict[str, str]:
+    """Telemetry key -> name of the services a user may read; resolved before any metrics SQL runs."""
+    return dict(Service.objects.visible_to(user).values_list("telemetry_key", "name"))
 
 
 def visible_service_names(user) -> list[str]:
-    """Names of the services a user may read; resolved before any metrics SQL runs."""
-    return list(Service.objects.visible_to(user).values_list("name", flat=True))
+    """Names of the services a user may read (callers move to visible_services)."""
+    return list(visible_services(user).values())
 
 
 class ApiKeyQuerySet(models.QuerySet):

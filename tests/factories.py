@@ -13,9 +13,11 @@ class TenantFactory(factory.django.DjangoModelFactory):
 
 
 class ServiceFactory(factory.django.DjangoModelFactory):
+    """A service; its telemetry_key is the model's random default (store rows under it, not the name)."""
+
     class Meta:
         model = Service
-        django_get_or_create = ["name"]
+        django_get_or_create = ["tenant", "name"]  # names are unique per tenant
 
     name = factory.Sequence(lambda n: f"service-{n}")
     tenant = factory.SubFactory(TenantFactory)

@@ -71,12 +71,11 @@ class Command(BaseCommand):
         if not isinstance(entry, dict):
             raise CommandError(f"[services.{name}] must be a table.")
         description = str(entry.get("description", ""))
-        service = Service.objects.filter(name=name).first()
+        # Names are unique per tenant: the same name in another tenant is another service.
+        service = Service.objects.filter(tenant=tenant, name=name).first()
         if service is None:
             service = Service.objects.create(name=name, tenant=tenant, description=description)
             self._report("created", f"service {name}")
-        elif service.tenant_id != tenant.pk:
-            raise CommandError(f"Service {name!r} already belongs to tenant {service.tenant}.")
         elif service.description != description:
             service.description = description
             service.save(update_fields=["description"])

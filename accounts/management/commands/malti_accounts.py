@@ -33,6 +33,7 @@ class Command(BaseCommand):
         key = sub.add_parser("key", help="Issue a key for a service (ingest) or a user (read) and print it.")
         key.add_argument("kind", choices=["service", "user"])
         key.add_argument("owner", help="The service name or the username.")
+        key.add_argument("--tenant", help="The service's tenant; needed when tenants share the service name.")
         key.add_argument("--name", default="", help="What the key is for.")
 
         revoke = sub.add_parser("revoke", help="Revoke every usable key with this visible prefix.")
@@ -54,13 +55,23 @@ class Command(BaseCommand):
         tenant, created = Tenant.objects.get_or_create(name=name)
         self.stderr.write(f"{'Created' if created else 'Kept existing'} tenant {tenant.name}.")
 
+    def _service(self, name, tenant):
+        """The service of that name, in `tenant` if given; refuse a name several tenants use."""
+        services = Service.objects.filter(name=name).select_related("tenant").order_by("tenant__name")
+        if tenant is not None:
+            services = services.filter(tenant__name=tenant)
+        services = list(services)
+        if not services:
+            raise CommandError(f"No service named {name!r}{f' in tenant {tenant!r}' if tenant else ''}.")
+        if len(services) > 1:
+            tenants = ", ".join(service.tenant.name for service in services)
+            raise CommandError(f"Services named {name!r} exist in tenants {tenants}; say which with --tenant.")
+        return services[0]
+
     def do_service(self, name, tenant, description, **_):
         owner = self._tenant(tenant)
-        service, created = Service.objects.get_or_create(
-            name=name, defaults={"tenant": owner, "description": description}
-        )
-        if not created and service.tenant_id != owner.pk:
-            raise CommandError(f"Service {name!r} already exists in tenant {service.tenant}.")
+        # Names are unique per tenant: another tenant's service of that name is another service.
+        _, created = Service.objects.get_or_create(name=name, tenant=owner, defaults={"description": description})
         self.stderr.write(f"{'Created' if created else 'Kept existing'} service {name} in {owner}.")
 
     def do_user(self, username, tenant, role, password, **_):
@@ -75,13 +86,14 @@ class Command(BaseCommand):
         Membership.objects.update_or_create(user=user, tenant=owner, defaults={"role": role})
         self.stderr.write(f"{'Created' if created else 'Updated'} user {username} ({role} of {owner}).")
 
-    def do_key(self, kind, owner, name, **_):
+    def do_key(self, kind, owner, name, tenant, **_):
         if kind == "service":
-            service = Service.objects.filter(name=owner).first()
-            if service is None:
-                raise CommandError(f"No service named {owner!r}.")
+            service = self._service(owner, tenant)
             _, raw = ApiKey.issue(service=service, name=name)
+            owner = str(service)
         else:
+            if tenant is not None:
+                raise CommandError("--tenant is for service keys: a user's key reads every tenant the user is in.")
             user = get_user_model().objects.filter(username=owner).first()
             if user is None:
                 raise CommandError(f"No user named {owner!r}.")
@@ -104,6 +116,6 @@ class Command(BaseCommand):
                 self.stdout.write(f"  service {service.name}{'' if service.is_active else ' (inactive)'}")
             for membership in tenant.memberships.all():
                 self.stdout.write(f"  user {membership.user.username} ({membership.role})")
-        for key in ApiKey.objects.select_related("service", "user"):
+        for key in ApiKey.objects.select_related("service__tenant", "user"):
             state = "revoked" if key.is_revoked else "expired" if key.is_expired() else "usable"
             self.stdout.write(f"key {key.prefix or '(imported)'}  {key}  {state}  last used {key.last_used or 'never'}")
