@@ -220,8 +220,7 @@ def run_load(args, url, keys, pools, server=None):
 
 def copy_worker(rows_per_batch, batches, barrier, results):
     """The ceiling's client: the same rows, batch by batch, straight into bench_copy by binary COPY."""
-    from telemetry.ingest import COLUMNS
-    from telemetry.models.raw import COPY_TYPES
+    from telemetry.models.raw import COLUMNS, COPY_TYPES
 
     sql = f"COPY bench_copy ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
     written = 0

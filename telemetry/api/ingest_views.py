@@ -1,11 +1,18 @@
 import hashlib
+import logging
 
 import orjson
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,11 +22,21 @@ from accounts.permissions import IsServiceKey
 from malti_site.api_errors import ServiceUnavailable
 from malti_site.ratelimits import ingest_key, rate_for
 from telemetry.api.parsers import IngestJSONParser
-from telemetry.ingest import KNOWN_FIELDS, ForeignServiceRecord, InvalidBatch, ingest_limits, validate_batch
+from telemetry.ingest import (
+    KNOWN_FIELDS,
+    MAX_STRING_LENGTH,
+    NUMERIC_STRING,
+    InvalidBatch,
+    ingest_limits,
+    validate_batch,
+)
 from telemetry.models import IngestReceipt, Request
-from telemetry.models.raw import utcnow
+from telemetry.models.raw import MAX_RESPONSE_TIME_MS, STATUS_RANGE, utcnow
 from telemetry.retention_cache import raw_retention
 
+log = logging.getLogger(__name__)
+
+STORE_FAILED = "The batch could not be stored because of a server error; nothing was stored."
 INGEST_ERROR = inline_serializer(
     "IngestError",
     {
@@ -29,15 +46,69 @@ INGEST_ERROR = inline_serializer(
     },
 )
 INGEST_ERRORS = {
-    400: "The batch is invalid: which record and why.",
+    400: "The body is unreadable: not JSON, or broken gzip. Nothing was stored.",
     401: "No API key, or an unknown, revoked or expired one.",
     403: "A user key, or a record for another service than the key's.",
     409: "The Idempotency-Key was already used with another body.",
-    413: "The body, or its decompressed form, is larger than the limit.",
+    413: "The body (as sent, or decompressed) is larger than the byte limit, or the batch has more records "
+    "than the record limit.",
     415: "Not JSON, or a Content-Encoding other than gzip.",
+    422: "The batch was read but cannot be stored as sent: which record and field, and why. Nothing was stored.",
     429: "Rate limited; see Retry-After.",
-    503: "The database is unavailable; retry after Retry-After seconds.",
+    500: "A server fault; details are in the server's log. Nothing was stored.",
+    503: "The database is unavailable or busy; nothing was stored, retry after Retry-After seconds.",
 }
+NUMBER_OR_NUMERIC_STRING = [{"type": "number"}, {"type": "string", "pattern": NUMERIC_STRING}]
+
+
+# The record's fields as ingest reads them (telemetry.ingest), for the schema only:
+# what the original's pydantic model accepts, with no maxLength (long strings are cut, not refused).
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]})
+class TextField(serializers.Field):
+    def __init__(self, *, help_text: str = "", **kwargs):
+        cut = (
+            f"Control characters dropped, surrounding space stripped; cut to {MAX_STRING_LENGTH} characters when "
+            "longer (counted in `truncated`), never refused. Numbers and booleans are stored as their text "
+            '(42 -> "42", true -> "True"), as the original does.'
+        )
+        super().__init__(help_text=f"{help_text} {cut}".strip(), **kwargs)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": STATUS_RANGE[0], "maximum": STATUS_RANGE[1]},
+            {"type": "string", "pattern": NUMERIC_STRING},
+        ],
+        "description": "The HTTP status code: any whole number the SMALLINT column holds, also as a numeric string "
+        "or a whole float (200.0).",
+    }
+)
+class StatusField(serializers.Field):
+    pass
+
+
+@extend_schema_field(
+    {
+        "oneOf": NUMBER_OR_NUMERIC_STRING,
+        "description": "Milliseconds; fractions are rounded, values outside 0…"
+        f"{MAX_RESPONSE_TIME_MS} are brought to the nearest end (counted in `truncated`).",
+    }
+)
+class ResponseTimeField(serializers.Field):
+    pass
+
+
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "format": "date-time"}, *NUMBER_OR_NUMERIC_STRING],
+        "description": "ISO 8601 with Z, an offset or none (UTC), or Unix time in seconds (milliseconds above "
+        '2e10); missing, null or "" means now. At most MALTI_INGEST_MAX_FUTURE_SECONDS ahead and no older than '
+        "the raw retention, else a 422.",
+    }
+)
+class CreatedAtField(serializers.Field):
+    pass
 
 
 class IngestView(APIView):
@@ -53,22 +124,21 @@ class IngestView(APIView):
             {
                 "requests": serializers.ListField(
                     min_length=1,
+                    help_text="At most MALTI_INGEST_MAX_RECORDS records (10,000 by default); more is a 413.",
                     child=inline_serializer(
                         "IngestRecord",
                         {
-                            "service": serializers.CharField(max_length=500),
-                            "method": serializers.CharField(help_text="An HTTP method, in any case."),
-                            "endpoint": serializers.CharField(max_length=500),
-                            "status": serializers.IntegerField(min_value=100, max_value=599),
-                            "response_time": serializers.IntegerField(min_value=0, max_value=3_600_000),
-                            "consumer": serializers.CharField(allow_blank=True, max_length=500),
-                            "node": serializers.CharField(
-                                required=False, allow_null=True, allow_blank=True, max_length=500
+                            "service": TextField(help_text="The key's own service name; another is a 403."),
+                            "method": TextField(help_text="Any HTTP method, upper-cased on the way in."),
+                            "endpoint": TextField(help_text="A route template, not a raw URL."),
+                            "status": StatusField(),
+                            "response_time": ResponseTimeField(),
+                            "consumer": TextField(required=False, allow_null=True, help_text='Missing or null: "".'),
+                            "node": TextField(required=False, allow_null=True, help_text='"" or null: stored as null.'),
+                            "context": TextField(
+                                required=False, allow_null=True, help_text='"" or null: stored as null.'
                             ),
-                            "context": serializers.CharField(
-                                required=False, allow_null=True, allow_blank=True, max_length=500
-                            ),
-                            "created_at": serializers.DateTimeField(required=False, allow_null=True),
+                            "created_at": CreatedAtField(required=False, allow_null=True),
                         },
                     ),
                 )
@@ -89,8 +159,12 @@ class IngestView(APIView):
                 "IngestResult",
                 {
                     "message": serializers.CharField(),
-                    "count": serializers.IntegerField(),
+                    "count": serializers.IntegerField(help_text="Records stored: every record of the batch."),
                     "service": serializers.CharField(),
+                    "truncated": serializers.IntegerField(
+                        help_text="Values cut to fit, always present (0 when none): strings cut to "
+                        f"{MAX_STRING_LENGTH} characters, response times brought into 0…{MAX_RESPONSE_TIME_MS} ms."
+                    ),
                 },
             ),
             **{code: OpenApiResponse(INGEST_ERROR, description=why) for code, why in INGEST_ERRORS.items()},
@@ -104,30 +178,36 @@ class IngestView(APIView):
             now, raw_retention(), settings.MALTI_INGEST_MAX_RECORDS, settings.MALTI_INGEST_MAX_FUTURE_SECONDS
         )
         try:
-            rows = validate_batch(request.data, service.name, limits, now)
-        except ForeignServiceRecord as exc:
-            return Response(exc.as_dict(), status=status.HTTP_403_FORBIDDEN)
+            # The records carry the service's name; the rows store it too (for now).
+            batch = validate_batch(request.data, service.name, service.name, limits, now)
         except InvalidBatch as exc:
-            return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+            return Response(exc.as_dict(), status=exc.status_code)
         idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
         if len(idempotency_key) > 200:
-            return Response({"detail": "Idempotency-Key is longer than 200 characters."}, status=400)
+            return Response({"detail": "Idempotency-Key is longer than 200 characters."}, status=422)
         try:
             with transaction.atomic():
                 if idempotency_key:
                     receipt, is_new = IngestReceipt.objects.claim(service, idempotency_key, body_digest(request.data))
                     if not is_new:
                         return replay(receipt, body_digest(request.data))
-                count = Request.objects.ingest(rows)
-                answer = {"message": f"Successfully ingested {count} requests", "count": count, "service": service.name}
+                count = Request.objects.ingest(batch.rows)
+                answer = {
+                    "message": f"Successfully ingested {count} requests",
+                    "count": count,
+                    "service": service.name,
+                    "truncated": batch.truncated,
+                }
                 if idempotency_key:
                     receipt.response = answer
                     receipt.save(update_fields=["response"])
         except (OperationalError, InterfaceError) as exc:
+            # Lost connection, pool timeout, lock or statement timeout: a retry can succeed.
             raise ServiceUnavailable() from exc
-        except DatabaseError as exc:
-            # e.g. a NUL byte that slipped past validation: refuse, never 500.
-            return Response({"detail": f"The batch could not be stored: {exc}"}, status=status.HTTP_400_BAD_REQUEST)
+        except DatabaseError:
+            # A server fault (a privilege, a trigger, a bug): the details go to the log, never to the client.
+            log.exception("ingest of %d records for service %r failed", len(batch.rows), service.name)
+            return Response({"detail": STORE_FAILED}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
         return Response(answer)
 
 

@@ -12,10 +12,28 @@ from datetime import UTC, datetime
 from django.db import connection, models, transaction
 
 from telemetry.edition import has_continuous_aggregates
-from telemetry.ingest import COLUMNS
+
+# The raw table's columns in COPY order, each with its binary COPY type: the one
+# definition of a row. Validation builds its row tuples in this order.
+COLUMN_TYPES = {
+    "service": "text",
+    "node": "text",
+    "method": "text",
+    "created_at": "timestamptz",
+    "endpoint": "text",
+    "context": "text",
+    "status": "int2",
+    "response_time": "int4",
+    "consumer": "text",
+}
+COLUMNS = tuple(COLUMN_TYPES)
+CREATED_AT = COLUMNS.index("created_at")
+# What the integer columns hold: SMALLINT status, INT milliseconds.
+STATUS_RANGE = (-(2**15), 2**15 - 1)
+MAX_RESPONSE_TIME_MS = 2**31 - 1
 
 COPY_SQL = f"COPY requests ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-COPY_TYPES = ["text", "text", "text", "timestamptz", "text", "text", "int2", "int4", "text"]
+COPY_TYPES = list(COLUMN_TYPES.values())
 # Minutes touched by a batch, for the Apache-edition refresher (continuous
 # aggregates track this themselves on the community edition).
 MARK_DIRTY_SQL = "INSERT INTO malti_dirty_minutes (bucket) SELECT unnest(%s::timestamptz[])"
@@ -42,7 +60,7 @@ class RequestManager(models.Manager):
                 for row in rows:
                     write_row(row)
             if not has_continuous_aggregates():
-                cursor.execute(MARK_DIRTY_SQL, [minutes_of(row[3] for row in rows)])
+                cursor.execute(MARK_DIRTY_SQL, [minutes_of(row[CREATED_AT] for row in rows)])
         return len(rows)
 
 

@@ -314,6 +314,56 @@ def test_a_database_error_while_authenticating_is_a_503_with_retry_after(api, se
     assert raw_count() == 0
 
 
+# A database fault while storing: provoked in the real database, never mocked.
+FAIL_ON_INSERT_SQL = """
+CREATE FUNCTION malti_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'internal detail 7f3a: relation malti_secret_table is corrupt'; END $$;
+CREATE TRIGGER malti_test_refuse BEFORE INSERT ON requests FOR EACH ROW EXECUTE FUNCTION malti_test_refuse();
+"""
+
+
+def post_one(api, key):
+    return api.post(
+        "/api/v1/ingest", orjson.dumps({"requests": [record()]}), content_type="application/json", HTTP_X_API_KEY=key
+    )
+
+
+@pytest.mark.django_db
+def test_a_database_fault_while_storing_is_a_500_that_tells_the_log_not_the_client(api, service_api_key, caplog):
+    with connection.cursor() as cursor:
+        cursor.execute(FAIL_ON_INSERT_SQL)  # undone with the test's transaction
+    response = post_one(api, service_api_key)
+    assert response.status_code == 500
+    assert response.json() == {"detail": "The batch could not be stored because of a server error; nothing was stored."}
+    assert "7f3a" not in response.content.decode() and "malti_secret_table" not in response.content.decode()
+    logged = [r for r in caplog.records if r.name == "telemetry.api.ingest_views" and r.levelname == "ERROR"]
+    assert logged and "7f3a" in str(logged[0].exc_info[1]), "the details are in the server's log"
+    assert raw_count() == 0
+
+
+@pytest.mark.django_db
+def test_a_lock_timeout_while_storing_is_a_503_worth_retrying(api, service_api_key):
+    import psycopg
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+    ) as other:
+        other.execute("LOCK TABLE requests IN ACCESS EXCLUSIVE MODE")  # held until this block ends
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        try:
+            response = post_one(api, service_api_key)
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"].isdigit()
+    assert "lock" not in response.json()["detail"]
+    assert post_one(api, service_api_key).status_code == 200, "the retry succeeds"
+    assert raw_count() == 1
+
+
 def run_refresh_command(tmp_path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": database_url(), "MALTI_DB_POOL": "0"}
     return subprocess.Popen(
