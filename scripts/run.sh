@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Run Malti locally: database, demo data, web server on http://127.0.0.1:8000 and the worker.
+# The first run creates the demo logins and keys; later runs keep them (and the data).
+#   --reset-demo   new passwords for admin and demo, the demo keys revoked and new ones printed
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
+
+demo_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --reset-demo) demo_args+=(--reset) ;;
+    -h|--help) sed -n '2,4s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "unknown argument: $arg (scripts/run.sh [--reset-demo])" >&2; exit 2 ;;
+  esac
+done
 
 bash scripts/provision-db.sh
 ensure_venv requirements/base.txt
@@ -30,7 +41,7 @@ fi
 manage() { "$VENV/bin/python" manage.py "$@"; }
 manage migrate --noinput -v 0
 manage collectstatic --noinput -v 0
-manage malti_demo --url "http://127.0.0.1:$PORT"
+manage malti_demo --url "http://127.0.0.1:$PORT" ${demo_args[@]+"${demo_args[@]}"}
 
 say "starting the worker (rollup refresh and retention)"
 manage malti_worker &

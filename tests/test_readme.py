@@ -8,9 +8,12 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager, suppress
 from io import StringIO
 from pathlib import Path
 
+import dj_database_url
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -63,14 +66,58 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_the_run_command_serves_the_demo_and_the_curl_example_works():
-    port = free_port()
-    env = {**os.environ, "MALTI_PORT": str(port)}
-    for name in ("MALTI_SECRET_KEY", "MALTI_ALLOWED_HOSTS", "MALTI_REDIS_URL", "MALTI_TEST_DATABASE"):
-        env.pop(name, None)
+USER_TABLES_SQL = (
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm') ORDER BY 1"
+)
+# What a restart or a test run must never change in a user's database: logins and keys.
+USER_LOGINS_SQL = "SELECT username, password FROM auth_user ORDER BY id"
+USER_KEYS_SQL = "SELECT digest, revoked_at FROM accounts_apikey ORDER BY id"
+
+
+def connect(dbname: str) -> psycopg.Connection:
+    db = settings.DATABASES["default"]
+    return psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"],
+        dbname=dbname,
+        autocommit=True,
+    )
+
+
+def fingerprint(dbname: str):
+    """The tables, logins and keys of a database, or None if it does not exist."""
+    try:
+        connection = connect(dbname)
+    except psycopg.OperationalError:
+        return None
+    with connection, connection.cursor() as cursor:
+        tables = [row[0] for row in cursor.execute(USER_TABLES_SQL)]
+        found = [tables]
+        for table, sql in (("auth_user", USER_LOGINS_SQL), ("accounts_apikey", USER_KEYS_SQL)):
+            found.append(cursor.execute(sql).fetchall() if table in tables else None)
+        return found
+
+
+@pytest.fixture
+def own_database():
+    """A database of this test's own on the test server (never the user's), dropped afterwards."""
+    name = f"test_malti_run_{os.getpid()}"
+    with connect("postgres") as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    yield name
+    with connect("postgres") as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def serving(env: dict, *args):
+    """scripts/run.sh until it serves; yields its output so far and stops it afterwards."""
     server = subprocess.Popen(
-        ["bash", "scripts/run.sh"],
+        ["bash", "scripts/run.sh", *args],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,
@@ -90,20 +137,58 @@ def test_the_run_command_serves_the_demo_and_the_curl_example_works():
                 break
         text = "".join(output)
         assert "serving on" in text, text
-        assert re.search(rf"admin\s+http://127.0.0.1:{port}/admin/\s+user admin / \S+", text)
-        key = re.search(r"service key\s+checkout: (\S+)", text).group(1)
         for _ in range(60):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2)
+                urllib.request.urlopen(f"http://127.0.0.1:{env['MALTI_PORT']}/health", timeout=2)
                 break
             except OSError:
                 time.sleep(0.5)
-        curl = next(block for block in bash_blocks(section("Sending data")) if "curl" in block)
-        curl = curl.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}").replace("$MALTI_SERVICE_KEY", key)
-        result = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
-        assert '"count":1' in result.stdout.replace(" ", ""), result.stdout + result.stderr
-        dashboard = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10)
-        assert dashboard.status == 200
+        yield text
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
+        with suppress(ProcessLookupError):  # it may have exited on its own
+            os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def run_env(tmp_path, database: str) -> dict:
+    """run.sh on a database, state directory and port of the test's own."""
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "MALTI_PORT": str(free_port()),
+        "MALTI_STATE_DIR": str(tmp_path / "state"),
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT']}/{database}",
+        # Not the port in DATABASE_URL: provision-db.sh then uses that server as it is and
+        # leaves the private cluster (and its `malti` database) alone.
+        "MALTI_DB_PORT": str(free_port()),
+    }
+    for name in ("MALTI_SECRET_KEY", "MALTI_ALLOWED_HOSTS", "MALTI_TEST_DATABASE", "MALTI_STATIC_ROOT"):
+        env.pop(name, None)
+    return env
+
+
+def send_curl_example(port: str, key: str) -> str:
+    curl = next(block for block in bash_blocks(section("Sending data")) if "curl" in block)
+    curl = curl.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}").replace("$MALTI_SERVICE_KEY", key)
+    result = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=30)
+    return (result.stdout + result.stderr).replace(" ", "")
+
+
+@pytest.mark.slow
+def test_the_run_command_serves_the_demo_and_a_restart_keeps_its_logins_and_keys(tmp_path, own_database):
+    users_database = fingerprint(dj_database_url.parse(settings.DATABASE_URL)["NAME"])
+    env = run_env(tmp_path, own_database)
+    port = env["MALTI_PORT"]
+    with serving(env) as first:
+        assert re.search(rf"admin\s+http://127.0.0.1:{port}/admin/\s+user admin / \S+", first)
+        key = re.search(r"service key\s+checkout: (\S+)", first).group(1)
+        assert '"count":1' in send_curl_example(port, key)
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
+    logins = fingerprint(own_database)[1:]
+
+    with serving(env) as second:
+        assert "passwords and keys unchanged" in second and "service key" not in second
+        assert '"count":1' in send_curl_example(port, key)
+    assert fingerprint(own_database)[1:] == logins
+    # Everything above ran on the test's own database: the user's is as it was.
+    assert fingerprint(dj_database_url.parse(settings.DATABASE_URL)["NAME"]) == users_database

@@ -14,13 +14,16 @@ from telemetry.models.raw import utcnow
 from telemetry.traffic import TrafficModel, as_rows, daily_rate
 
 DEMO_SERVICES = {"checkout": "Orders and payments", "catalog": "Product search", "accounts": "Sign-up and login"}
+DEMO_TENANT = "Demo"
 DEMO_KEY_NAME = "demo"
+MANAGE = ".venv/bin/python manage.py"
 
 
 class Command(BaseCommand):
     help = (
-        "Create an admin, a Demo tenant with three services and a user, issue fresh keys, "
-        "and generate recent traffic. Passwords and keys are new on every run and printed."
+        "Create an admin, a Demo tenant with three services and a user, their keys and recent traffic, "
+        "once: when the Demo tenant exists, nothing is changed (a user's passwords and keys are theirs). "
+        "--reset sets new passwords for admin and demo and replaces the demo keys."
     )
 
     def add_arguments(self, parser):
@@ -28,47 +31,67 @@ class Command(BaseCommand):
         parser.add_argument("--rate", type=float, default=5.0, help="Mean requests per second (default 5).")
         parser.add_argument("--no-traffic", action="store_true", help="Only accounts and keys.")
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="Where Malti is served, for the printout.")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="New passwords for admin and demo, the old demo keys revoked and new ones issued.",
+        )
 
-    def handle(self, *args, hours, rate, no_traffic, url, verbosity=1, **options):
+    def handle(self, *args, hours, rate, no_traffic, url, reset=False, verbosity=1, **options):
         self.verbosity = verbosity
         with transaction.atomic():
-            logins = self._accounts()
-        lines = [
-            "",
-            "Malti demo instance",
-            f"  dashboard     {url}/   user demo  / {logins['demo']}",
-            f"  admin         {url}/admin/   user admin / {logins['admin']}",
-            f"  user key      {logins['user_key']}",
-        ]
+            if Tenant.objects.filter(name=DEMO_TENANT).exists() and not reset:
+                self.stdout.write(self._kept(url) + "\n")
+                return
+            logins = self._accounts(reset)
+        lines = ["", "Malti demo instance", f"  dashboard     {url}/   user demo  / {logins['demo']}"]
+        lines.append(f"  admin         {url}/admin/   user admin / {logins['admin']}")
+        lines.append(f"  user key      {logins['user_key']}")
         lines += [f"  service key   {name}: {key}" for name, key in logins["service_keys"].items()]
         if not no_traffic:
             count = self._traffic(hours, rate)
             lines.append(f"  traffic       {count:,} requests over the last {hours:g} hours")
             call_command("refresh_rollups", verbosity=0)
+        lines.append("  These are shown once: later starts keep them.")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
 
-    def _accounts(self) -> dict:
+    def _kept(self, url: str) -> str:
+        return "\n".join(
+            [
+                "",
+                "Malti demo instance (set up on the first run; passwords and keys unchanged)",
+                f"  dashboard     {url}/   user demo",
+                f"  admin         {url}/admin/   user admin",
+                f"  new password  {MANAGE} changepassword admin   (or demo)",
+                f"  new key       {MANAGE} malti_accounts key service checkout   (or key user demo)",
+                "  start over    scripts/run.sh --reset-demo   (new passwords for admin and demo, new demo keys)",
+            ]
+        )
+
+    def _login(self, username: str, reset: bool, **defaults) -> str:
+        """A new password for a user created now, or for any with --reset; an existing one is left alone."""
+        user, created = get_user_model().objects.get_or_create(username=username, defaults=defaults)
+        if not (created or reset):
+            return "(existing user: password unchanged)"
+        password = secrets.token_urlsafe(12)
+        user.set_password(password)
+        user.save()
+        return password
+
+    def _accounts(self, reset: bool) -> dict:
         User = get_user_model()
-        tenant, _ = Tenant.objects.get_or_create(name="Demo")
-        admin, _ = User.objects.get_or_create(username="admin", defaults={"email": "admin@example.com"})
-        admin.is_staff = admin.is_superuser = True
-        admin_password = secrets.token_urlsafe(12)
-        admin.set_password(admin_password)
-        admin.save()
+        tenant, _ = Tenant.objects.get_or_create(name=DEMO_TENANT)
+        admin_password = self._login("admin", reset, email="admin@example.com", is_staff=True, is_superuser=True)
+        demo_password = self._login("demo", reset)
+        admin, demo = User.objects.get(username="admin"), User.objects.get(username="demo")
         Membership.objects.get_or_create(user=admin, tenant=tenant, defaults={"role": Membership.Role.ADMIN})
-        demo, _ = User.objects.get_or_create(username="demo")
-        demo_password = secrets.token_urlsafe(12)
-        demo.set_password(demo_password)
-        demo.save()
         Membership.objects.get_or_create(user=demo, tenant=tenant)
-        # Old demo keys are revoked so only the printed ones work.
-        for key in ApiKey.objects.usable().filter(name=DEMO_KEY_NAME):
-            key.revoke()
+        if reset:  # only the printed keys work afterwards
+            for key in ApiKey.objects.usable().filter(name=DEMO_KEY_NAME):
+                key.revoke()
         service_keys = {}
         for name, description in DEMO_SERVICES.items():
-            service, _ = Service.objects.get_or_create(
-                name=name, defaults={"tenant": tenant, "description": description}
-            )
+            service, _ = Service.objects.get_or_create(tenant=tenant, name=name, defaults={"description": description})
             service_keys[name] = ApiKey.issue(service=service, name=DEMO_KEY_NAME)[1]
         user_key = ApiKey.issue(user=demo, name=DEMO_KEY_NAME)[1]
         return {"admin": admin_password, "demo": demo_password, "user_key": user_key, "service_keys": service_keys}
