@@ -10,7 +10,7 @@ from accounts.models import ApiKey, Membership, Service, Tenant
 class Command(BaseCommand):
     help = (
         "Manage Malti accounts for automation. New keys are printed once, on stdout alone, "
-        "so `KEY=$(manage.py malti_accounts key service checkout)` works."
+        "so `KEY=$(manage.py malti_accounts key service checkout --tenant Acme)` works."
     )
 
     def add_arguments(self, parser):
