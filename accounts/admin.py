@@ -109,6 +109,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "__str__",
         "kind",
         "name",
+        "strength",
         "prefix",
         "created_at",
         "created_by",
@@ -122,6 +123,20 @@ class ApiKeyAdmin(admin.ModelAdmin):
     autocomplete_fields = ["service", "user"]
     readonly_fields = ["prefix", "created_at", "created_by", "revoked_at", "revoked_by", "last_used"]
     actions = ["revoke_keys"]
+
+    @admin.display(description="strength")
+    def strength(self, obj):
+        return "⚠ weak: replace it" if obj.weakness else "ok"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        key = self.get_object(request, object_id)
+        if key is not None and key.weakness and request.method == "GET":
+            messages.warning(
+                request,
+                f"This imported key is easy to guess ({key.weakness}). Issue a new key for its owner "
+                "and revoke this one.",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey, Service
+from malti_site.ratelimits import TooManyFailures, failure_wait, record_failure
 
 API_KEY_HEADER = "HTTP_X_API_KEY"
 
@@ -27,14 +28,32 @@ class ServicePrincipal:
         return self.username
 
 
+def refuse_if_failing_too_often(request):
+    """429 before any credential is checked, once this address has failed too often."""
+    wait = failure_wait(request)
+    if wait is not None:
+        raise TooManyFailures(wait=wait)
+
+
+def fail(request, detail: str):
+    """401 for a failed credential, counted against the client's address (429 once over)."""
+    wait = record_failure(request)
+    if wait is not None:
+        raise TooManyFailures(wait=wait)
+    raise exceptions.AuthenticationFailed(detail)
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         raw_key = request.META.get(API_KEY_HEADER)
         if raw_key is None:
             return None
+        refuse_if_failing_too_often(request)
         key = ApiKey.objects.for_key(raw_key.strip())
         if key is None:
-            raise exceptions.AuthenticationFailed("Unknown API key.")
+            # Only unknown keys count as guesses: a node still sending a revoked or
+            # expired key must not lock out the other services behind its address.
+            fail(request, "Unknown API key.")
         if key.is_revoked:
             raise exceptions.AuthenticationFailed("This API key has been revoked.")
         if key.is_expired():

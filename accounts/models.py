@@ -5,11 +5,21 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
-from accounts.keys import digest_key, generate_key, visible_prefix
+from accounts.keys import digest_key, generate_key, visible_prefix, weakness
+from malti_site import clock
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+THRESHOLD_FIELDS = ["error_rate_warning", "error_rate_critical", "latency_warning_ms", "latency_critical_ms"]
+
+
+class TenantQuerySet(models.QuerySet):
+    def thresholds_for(self, user) -> dict:
+        """The dashboard levels for a user: with several tenants, the strictest of each."""
+        strictest = self.filter(memberships__user=user).aggregate(**{f: models.Min(f) for f in THRESHOLD_FIELDS})
+        return {f: Tenant._meta.get_field(f).default if v is None else v for f, v in strictest.items()}
 
 
 class Tenant(models.Model):
@@ -24,6 +34,8 @@ class Tenant(models.Model):
     latency_critical_ms = models.PositiveIntegerField(default=1000, help_text="p95 latency (ms) shown as critical.")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = TenantQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -31,12 +43,7 @@ class Tenant(models.Model):
         return self.name
 
     def thresholds(self) -> dict:
-        return {
-            "error_rate_warning": self.error_rate_warning,
-            "error_rate_critical": self.error_rate_critical,
-            "latency_warning_ms": self.latency_warning_ms,
-            "latency_critical_ms": self.latency_critical_ms,
-        }
+        return {field: getattr(self, field) for field in THRESHOLD_FIELDS}
 
 
 class Membership(models.Model):
@@ -127,7 +134,7 @@ class ApiKeyQuerySet(models.QuerySet):
         return None
 
     def usable(self):
-        now = timezone.now()
+        now = clock.now()
         return self.filter(revoked_at__isnull=True).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
 
 
@@ -159,6 +166,10 @@ class ApiKey(models.Model):
 
     objects = ApiKeyQuerySet.as_manager()
 
+    # Only a digest is kept, so a key's strength is judged once, when it is imported,
+    # and the verdict kept in its name for admin to show.
+    WEAK_NOTE = "weak key: "
+
     class Meta:
         verbose_name = "API key"
         ordering = ["-created_at"]
@@ -179,6 +190,9 @@ class ApiKey(models.Model):
         """Create a key and return (key, raw): the raw key is never stored, show it now."""
         kind = cls.Kind.SERVICE if service is not None else cls.Kind.USER
         raw = raw_key or generate_key(kind)
+        weak = weakness(raw) if raw_key else None
+        if weak:
+            name = f"{name}; {cls.WEAK_NOTE}{weak}".lstrip("; ")[: cls._meta.get_field("name").max_length]
         key = cls.objects.create(
             kind=kind,
             service=service,
@@ -192,11 +206,16 @@ class ApiKey(models.Model):
         return key, raw
 
     @property
+    def weakness(self) -> str | None:
+        """Why this imported key is easy to guess, as judged when it was imported."""
+        return self.name.partition(self.WEAK_NOTE)[2] or None
+
+    @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
     def is_expired(self, now=None) -> bool:
-        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+        return self.expires_at is not None and self.expires_at <= (now or clock.now())
 
     def is_usable(self, now=None) -> bool:
         if self.is_revoked or self.is_expired(now):
@@ -207,13 +226,13 @@ class ApiKey(models.Model):
 
     def revoke(self, by=None):
         if self.revoked_at is None:
-            self.revoked_at = timezone.now()
+            self.revoked_at = clock.now()
             self.revoked_by = by
             self.save(update_fields=["revoked_at", "revoked_by"])
 
     def touch(self, now=None):
         """Record use at most once a minute, so authentication stays read-only."""
-        now = now or timezone.now()
+        now = now or clock.now()
         if self.last_used is None or now - self.last_used >= LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=self.pk).update(last_used=now)
             self.last_used = now

@@ -5,7 +5,9 @@ import logging
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django_ratelimit.exceptions import Ratelimited
-from rest_framework import status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,6 +27,26 @@ class ServiceUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The database is unavailable; retry shortly."
     default_code = "unavailable"
+
+
+class ApiError(serializers.Serializer):
+    """The body of every error answer."""
+
+    detail = serializers.CharField(help_text="What went wrong, in words.")
+
+
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[429, 503],
+    description="Seconds to wait before retrying.",
+)
+
+
+def error_responses(descriptions: dict[int, str]) -> dict:
+    """OpenAPI responses for error status codes, each with the {"detail": ...} body."""
+    return {code: OpenApiResponse(ApiError, description=text) for code, text in descriptions.items()}
 
 
 def exception_handler(exc, context):
@@ -47,8 +69,13 @@ def exception_handler(exc, context):
     return response
 
 
-def ratelimited_view(request, exception):
-    """django-ratelimit's view for non-DRF views (admin login)."""
-    response = JsonResponse({"detail": "Rate limit exceeded; retry later."}, status=429)
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+def too_many_requests(wait: int = RETRY_AFTER_SECONDS, detail: str = "Rate limit exceeded; retry later."):
+    """429 for non-DRF views (admin login), in the API's error shape."""
+    response = JsonResponse({"detail": detail}, status=429)
+    response.headers["Retry-After"] = str(wait)
     return response
+
+
+def ratelimited_view(request, exception):
+    """django-ratelimit's view for non-DRF views."""
+    return too_many_requests()

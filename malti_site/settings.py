@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.ApiKeySessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
@@ -207,6 +208,7 @@ MALTI_RATELIMIT_INGEST = env_str("MALTI_RATELIMIT_INGEST", "1200/m")
 MALTI_RATELIMIT_METRICS = env_str("MALTI_RATELIMIT_METRICS", "300/m")
 MALTI_RATELIMIT_AUTH_TEST = env_str("MALTI_RATELIMIT_AUTH_TEST", "10/m")
 MALTI_RATELIMIT_LOGIN = env_str("MALTI_RATELIMIT_LOGIN", "10/m")
+MALTI_RATELIMIT_AUTH_FAILURES = env_str("MALTI_RATELIMIT_AUTH_FAILURES", "30/m")
 RATELIMIT_ENABLE = env_bool("MALTI_RATELIMIT_ENABLE", True)
 RATELIMIT_VIEW = "malti_site.api_errors.ratelimited_view"
 

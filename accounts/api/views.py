@@ -2,41 +2,60 @@
 
 from django.contrib.auth import authenticate, login, logout
 from django.utils.decorators import method_decorator
-from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import CsrfSessionAuthentication
+from accounts.api.serializers import (
+    AuthTestSerializer,
+    KeyLoginSerializer,
+    LoginResponseSerializer,
+    LoginSerializer,
+)
+from accounts.authentication import CsrfSessionAuthentication, fail, refuse_if_failing_too_often
+from accounts.middleware import start_key_session
 from accounts.models import ApiKey, Tenant
 from accounts.permissions import IsMetricsReader
-from malti_site.ratelimits import auth_test_key, ip_key, rate_for
-from telemetry.models.raw import utcnow
+from malti_site import clock
+from malti_site.api_errors import RETRY_AFTER, error_responses
+from malti_site.ratelimits import auth_test_key, describe_rate, login_attempt_limited, rate_for
 
-DEFAULT_THRESHOLDS = Tenant().thresholds()
+TOO_MANY = "Too many requests, or too many failed authentications from this address; see Retry-After."
+UNAVAILABLE = "The database is unavailable; retry after Retry-After seconds."
+AUTH_TEST_ERRORS = {
+    401: "No credentials, or an unknown, revoked or expired API key.",
+    403: "A service key: it can only ingest.",
+    429: TOO_MANY,
+    503: UNAVAILABLE,
+}
+LOGIN_ERRORS = {
+    400: "The body is not JSON or a form, or a field is missing.",
+    401: "Wrong credentials.",
+    403: "The CSRF cookie and X-CSRFToken header are missing or do not match.",
+    415: "The body is neither JSON nor a form.",
+    429: TOO_MANY,
+    503: UNAVAILABLE,
+}
+LOGOUT_ERRORS = {
+    401: "An unknown, revoked or expired X-API-Key was sent.",
+    403: "A session without the matching X-CSRFToken header.",
+    429: TOO_MANY,
+    503: UNAVAILABLE,
+}
 
 
 def describe_user(user, auth) -> dict:
-    tenants = Tenant.objects.filter(memberships__user=user).order_by("name")
     return {
         "name": user.get_username(),
         "type": "user",
+        "permissions": ["metrics"] + (["admin"] if user.is_staff else []),
         "auth": "api_key" if isinstance(auth, ApiKey) else "session",
-        "permissions": ["read_metrics"] + (["admin"] if user.is_staff else []),
-        "tenants": [tenant.name for tenant in tenants],
+        "tenants": list(Tenant.objects.filter(memberships__user=user).order_by("name").values_list("name", flat=True)),
     }
-
-
-def thresholds_for(user) -> dict:
-    # With several tenants, the strictest levels apply.
-    tenants = list(Tenant.objects.filter(memberships__user=user))
-    if not tenants:
-        return DEFAULT_THRESHOLDS
-    return {key: min(t.thresholds()[key] for t in tenants) for key in DEFAULT_THRESHOLDS}
 
 
 class AuthTestView(APIView):
@@ -44,87 +63,100 @@ class AuthTestView(APIView):
 
     permission_classes = [IsMetricsReader]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: AuthTestSerializer, **error_responses(AUTH_TEST_ERRORS)}, parameters=[RETRY_AFTER])
     @method_decorator(
         ratelimit(group="auth-test", key=auth_test_key, rate=rate_for("MALTI_RATELIMIT_AUTH_TEST"), block=True)
     )
     def get(self, request):
-        return Response(
-            {
-                "authenticated": True,
-                "user": describe_user(request.user, request.auth),
-                "thresholds": thresholds_for(request.user),
-                "timestamp": utcnow().isoformat().replace("+00:00", "Z"),
-            }
-        )
+        body = {
+            "authenticated": True,
+            "user": describe_user(request.user, request.auth),
+            "thresholds": Tenant.objects.thresholds_for(request.user),
+            "timestamp": clock.now(),
+            "rate_limit_info": {
+                "endpoint": "auth_test",
+                "limit": describe_rate("MALTI_RATELIMIT_AUTH_TEST"),
+                "description": "Per client address for API keys, per user for dashboard sessions.",
+            },
+        }
+        return Response(AuthTestSerializer(body).data)
 
 
-def unauthorized(detail: str) -> Response:
-    return Response({"detail": detail}, status=status.HTTP_401_UNAUTHORIZED)
+def bad_request(detail: str) -> Response:
+    return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
 
 
-def enforce_csrf(request):
-    """Login views authenticate nobody yet, but still refuse cross-site posts."""
-    CsrfSessionAuthentication().enforce_csrf(request)
-
-
-def check_login_rate(request, username: str):
-    """Limit login attempts per client and per user name."""
-    rate = rate_for("MALTI_RATELIMIT_LOGIN")
-    for group, key in (("login-ip", ip_key), ("login-user", lambda g, r: username.lower())):
-        if is_ratelimited(request, group=group, key=key, rate=rate, increment=True):
-            raise Ratelimited()
-
-
-class LoginView(APIView):
-    """Start a dashboard session with a username and password."""
-
-    authentication_classes = []  # CSRF is still checked: Django's middleware runs before DRF
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        request=inline_serializer("Login", {"username": serializers.CharField(), "password": serializers.CharField()}),
-        responses={200: dict},
-    )
-    def post(self, request):
-        enforce_csrf(request)
-        username = str(request.data.get("username", ""))[:150]
-        password = str(request.data.get("password", ""))
-        check_login_rate(request, username)
-        if not username or not password:
-            return Response({"detail": "Enter a username and a password."}, status=status.HTTP_400_BAD_REQUEST)
-        user = authenticate(request, username=username, password=password)
-        if user is None:
-            return unauthorized("Wrong username or password.")
-        login(request, user)
-        return Response({"user": describe_user(user, None)})
-
-
-class ApiKeyLoginView(APIView):
-    """Start a dashboard session with a user API key (as the original dashboard did)."""
+class LoginBase(APIView):
+    """Logins authenticate nobody yet, but still refuse cross-site posts and count failures."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=inline_serializer("KeyLogin", {"api_key": serializers.CharField()}), responses={200: dict})
+    def get_authenticate_header(self, request):
+        # A wrong password is a 401 (DRF would make it 403 without a scheme to name).
+        return CsrfSessionAuthentication().authenticate_header(request)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        CsrfSessionAuthentication().enforce_csrf(request)
+
+
+class LoginView(LoginBase):
+    """Start a dashboard session with a username and password."""
+
+    @extend_schema(
+        request=LoginSerializer,
+        responses={200: LoginResponseSerializer, **error_responses(LOGIN_ERRORS)},
+        parameters=[RETRY_AFTER],
+    )
     def post(self, request):
-        enforce_csrf(request)
-        raw = str(request.data.get("api_key", "")).strip()
-        check_login_rate(request, f"key:{raw[:16]}")
-        key = ApiKey.objects.for_key(raw)
-        if key is None or not key.is_usable():
-            return unauthorized("Unknown, revoked or expired API key.")
+        form = LoginSerializer(data=request.data)
+        if not form.is_valid():
+            return bad_request("Enter a username and a password.")
+        username, password = form.validated_data["username"], form.validated_data["password"]
+        refuse_if_failing_too_often(request)
+        if login_attempt_limited(request, username):
+            raise Ratelimited()
+        user = authenticate(request, username=username, password=password)
+        if user is None:
+            fail(request, "Wrong username or password.")
+        login(request, user)
+        return Response(LoginResponseSerializer({"user": describe_user(user, None)}).data)
+
+
+class ApiKeyLoginView(LoginBase):
+    """Start a dashboard session with a user API key (as the original dashboard did); it ends
+    when the key is revoked or expires."""
+
+    @extend_schema(
+        request=KeyLoginSerializer,
+        responses={200: LoginResponseSerializer, **error_responses(LOGIN_ERRORS)},
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        form = KeyLoginSerializer(data=request.data)
+        if not form.is_valid():
+            return bad_request("Enter an API key.")
+        refuse_if_failing_too_often(request)
+        key = ApiKey.objects.for_key(form.validated_data["api_key"])
+        if key is None:
+            fail(request, "Unknown API key.")
+        if not key.is_usable():
+            return Response({"detail": "This API key is revoked or expired."}, status=status.HTTP_401_UNAUTHORIZED)
         if key.kind != ApiKey.Kind.USER:
-            return unauthorized("Service keys can only ingest; sign in with a user key.")
+            return Response(
+                {"detail": "Service keys can only ingest; sign in with a user key."},
+                status=status.HTTP_401_UNAUTHORIZED,
+            )
         key.touch()
-        login(request, key.user, backend="django.contrib.auth.backends.ModelBackend")
-        return Response({"user": describe_user(key.user, key)})
+        start_key_session(request, key)
+        return Response(LoginResponseSerializer({"user": describe_user(key.user, key)}).data)
 
 
 class LogoutView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(request=None, responses={204: None, **error_responses(LOGOUT_ERRORS)}, parameters=[RETRY_AFTER])
     def post(self, request):
         logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)

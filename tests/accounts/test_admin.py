@@ -56,3 +56,33 @@ def test_admin_login_attempts_are_rate_limited(client, settings):
     codes = [client.post("/admin/login/", {"username": "root", "password": "wrong"}).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert client.get("/admin/login/").status_code == 200, "viewing the form is not limited"
+
+
+def test_admin_marks_an_imported_key_that_is_easy_to_guess(admin_client, user):
+    weak, _ = ApiKey.issue(user=user, raw_key="user-api-key", name="imported from malti.toml")
+    strong, _ = ApiKey.issue(user=user, raw_key="Zq3v9XkT1pLw8RfY2sHc6NdJ0bGm4", name="imported from malti.toml")
+    listing = admin_client.get("/admin/accounts/apikey/").content.decode()
+    assert listing.count("⚠ weak") == 1
+    page = admin_client.get(f"/admin/accounts/apikey/{weak.pk}/change/").content.decode()
+    assert "easy to guess (only 12 characters" in page
+    assert "easy to guess" not in admin_client.get(f"/admin/accounts/apikey/{strong.pk}/change/").content.decode()
+
+
+def admin_login(client, username, password="wrong"):
+    return client.post("/admin/login/", {"username": username, "password": password})
+
+
+def test_admin_login_limits_a_user_name_only_together_with_the_address(client, settings):
+    settings.MALTI_RATELIMIT_LOGIN = "2/h"
+    get_user_model().objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+    attacker = type(client)(REMOTE_ADDR="203.0.113.66")
+    assert [admin_login(attacker, "root").status_code for _ in range(3)] == [200, 200, 429]
+    assert admin_login(client, "root", "pw-for-tests-only").status_code == 302, "root still signs in from home"
+
+
+def test_admin_login_failures_count_against_the_address(client, settings):
+    settings.MALTI_RATELIMIT_AUTH_FAILURES = "2/h"
+    codes = [admin_login(client, f"user-{i}").status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+    response = admin_login(client, "someone-else")
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0

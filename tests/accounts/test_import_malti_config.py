@@ -81,3 +81,41 @@ def test_invalid_toml_is_a_clear_error(tmp_path):
     bad.write_text("[services\n")
     with pytest.raises(CommandError, match="not valid TOML"):
         run(bad)
+
+
+def test_it_warns_about_every_key_too_short_or_too_plain_to_resist_guessing(malti_toml):
+    strong = "Zq3v9XkT1pLw8RfY2sHc6NdJ0bGm4"
+    malti_toml.write_text(
+        CONFIG.replace('"checkout-service-key"', f'"{strong}"').replace('"billing-service-key"', '"' + "ab" * 15 + '"')
+    )
+    output = run(malti_toml)
+    warnings = [line for line in output.splitlines() if "easy to guess" in line]
+    assert len(warnings) == 2
+    assert "service billing" in warnings[0] and "bits of entropy" in warnings[0]
+    assert "user user1" in warnings[1] and "only 12 characters" in warnings[1]
+    assert "2 weak key(s) to replace" in output
+    assert ApiKey.objects.for_key("user-api-key").weakness.startswith("only 12 characters")
+    assert ApiKey.objects.for_key(strong).weakness is None
+    assert "2 weak key(s)" in run(malti_toml), "a second run warns again"
+
+
+def test_it_imports_the_dashboard_thresholds(malti_toml):
+    malti_toml.write_text(
+        CONFIG
+        + """
+[dashboard.thresholds]
+error_rate_success_threshold = 0.5
+error_rate_warning_threshold = 1.0
+latency_success_threshold = 300
+latency_warning_threshold = 800
+"""
+    )
+    run(malti_toml)
+    tenant = Tenant.objects.get(name="Default")
+    assert tenant.thresholds() == {
+        "error_rate_warning": 0.5,
+        "error_rate_critical": 1.0,
+        "latency_warning_ms": 300,
+        "latency_critical_ms": 800,
+    }
+    assert "0 created, 0 updated" in run(malti_toml)

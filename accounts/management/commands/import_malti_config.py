@@ -7,10 +7,17 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.keys import digest_key
+from accounts.keys import digest_key, weakness
 from accounts.models import ApiKey, Membership, Service, Tenant
 
 DEFAULT_TENANT = "Default"
+# [dashboard.thresholds] of the original, by the tenant field that holds each level.
+THRESHOLDS = {
+    "error_rate_success_threshold": "error_rate_warning",
+    "error_rate_warning_threshold": "error_rate_critical",
+    "latency_success_threshold": "latency_warning_ms",
+    "latency_warning_threshold": "latency_critical_ms",
+}
 
 
 class Command(BaseCommand):
@@ -35,10 +42,12 @@ class Command(BaseCommand):
         except tomllib.TOMLDecodeError as exc:
             raise CommandError(f"{path} is not valid TOML: {exc}") from None
         self.counts = {"created": 0, "updated": 0, "skipped": 0}
+        self.weak_keys = 0
         with transaction.atomic():
             owner, created = Tenant.objects.get_or_create(name=tenant)
             if created:
                 self._report("created", f"tenant {tenant}")
+            self._import_thresholds(owner, (config.get("dashboard") or {}).get("thresholds"))
             for name, entry in (config.get("services") or {}).items():
                 self._import_service(owner, name, entry)
             for name, entry in (config.get("users") or {}).items():
@@ -47,6 +56,8 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
         c = self.counts
         summary = f"{c['created']} created, {c['updated']} updated, {c['skipped']} unchanged"
+        if self.weak_keys:
+            summary += f", {self.weak_keys} weak key(s) to replace"
         self.stdout.write(self.style.SUCCESS(f"{'Would import' if dry_run else 'Imported'} {path}: {summary}."))
 
     def _report(self, outcome, what):
@@ -54,10 +65,35 @@ class Command(BaseCommand):
         if self.verbosity >= 1:
             self.stdout.write(f"  {outcome:8} {what}")
 
+    def _import_thresholds(self, tenant, thresholds):
+        if not isinstance(thresholds, dict):
+            return
+        changed = []
+        for name, field in THRESHOLDS.items():
+            value = thresholds.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and getattr(tenant, field) != value:
+                setattr(tenant, field, value)
+                changed.append(field)
+        if changed:
+            tenant.save(update_fields=changed)
+            self._report("updated", f"tenant {tenant} dashboard thresholds")
+
+    def _warn_if_weak(self, raw_key, label):
+        reason = weakness(raw_key)
+        if reason:
+            self.weak_keys += 1
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  warning  the api_key of {label} is easy to guess: {reason}. Replace it with "
+                    f"`manage.py malti_accounts key ...` and revoke this one in admin."
+                )
+            )
+
     def _key_for(self, raw_key, *, service=None, user=None, label):
         if not isinstance(raw_key, str) or not raw_key:
             self._report("skipped", f"{label}: no api_key")
             return
+        self._warn_if_weak(raw_key, label)
         existing = ApiKey.objects.filter(digest=digest_key(raw_key)).first()
         if existing is None:
             ApiKey.issue(service=service, user=user, raw_key=raw_key, name="imported from malti.toml")
