@@ -2,6 +2,8 @@
 message, stores nothing, and answers the next good request normally."""
 
 import gzip
+import socket
+import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,6 +14,7 @@ from django.test import Client
 
 from tests.conftest import post_batch, record, utc_now
 from tests.factories import ServiceFactory, TenantFactory, service_key
+from tests.reliability.conftest import live_server
 from tests.telemetry.helpers import raw_count, raw_rows
 
 pytestmark = pytest.mark.django_db
@@ -411,3 +414,66 @@ def test_naive_timestamps_are_taken_as_utc(api, keys, stamp):
 def test_a_timestamp_just_inside_the_future_allowance_is_accepted(api, keys):
     assert post_batch(api, keys["service"], [record(created_at=ago(minutes=-4))]).status_code == 200
     assert raw_count() == 1
+
+
+# --- limits before authentication, through gunicorn + uvicorn as in production ----------
+
+LIVE_LIMIT = 64 * 1024
+
+
+@pytest.fixture(scope="module")
+def limited_server(tmp_path_factory, django_db_setup):
+    with live_server(tmp_path_factory.mktemp("limits"), workers=1, MALTI_INGEST_MAX_BYTES=str(LIVE_LIMIT)) as server:
+        yield server
+
+
+def exchange(server, head: str, *parts: bytes, wait: float = 10.0) -> tuple[bytes, float]:
+    """Send a request's head and some body bytes on a raw socket; the answer and how long it took."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=wait) as sock:
+        started = time.monotonic()
+        sock.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+        for part in parts:
+            sock.sendall(part)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            pass  # no answer, or one that left the connection open
+        return answer, time.monotonic() - started
+
+
+def request_head(path: str, *headers: str) -> str:
+    return "\n".join([f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json", *headers, ""])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [INGEST, "/api/v1/auth/login", "/health", "/no/such/route"])
+def test_a_huge_declared_body_without_a_key_is_413_before_a_byte_of_it_is_read(limited_server, path):
+    # 300 MB declared, 1 KB sent: an answer within seconds means the server read none of the rest.
+    answer, seconds = exchange(limited_server, request_head(path, f"Content-Length: {300 * 1024 * 1024}"), b" " * 1024)
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line == b"HTTP/1.1 413 Request Entity Too Large", answer[:300]
+    assert seconds < 5
+    assert orjson.loads(rest.partition(b"\r\n\r\n")[2]) == {
+        "detail": f"The request body is {300 * 1024 * 1024} bytes; the limit is {LIVE_LIMIT}."
+    }
+
+
+@pytest.mark.slow
+def test_a_chunked_body_is_cut_off_with_413_as_soon_as_it_passes_the_limit(limited_server):
+    chunk = b"4000\r\n" + b" " * 0x4000 + b"\r\n"  # 16 KB per chunk, and the body never ends
+    answer, seconds = exchange(limited_server, request_head(INGEST, "Transfer-Encoding: chunked"), *[chunk] * 5)
+    assert answer.startswith(b"HTTP/1.1 413 "), answer[:300]
+    assert f"larger than {LIVE_LIMIT} bytes".encode() in answer
+    assert seconds < 5
+
+
+@pytest.mark.slow
+def test_a_body_within_the_limit_still_reaches_authentication(limited_server):
+    payload = body(record())
+    answer, _ = exchange(
+        limited_server, request_head(INGEST, f"Content-Length: {len(payload)}", "Connection: close"), payload
+    )
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:300]
