@@ -104,46 +104,44 @@ function aggregate(url, realtime) {
   let errors = 0;
   for (let t = Math.floor(start / step) * step; t < end; t += step) {
     const i = t / step;
-    const count =
+    const requests =
       quiet || i % 17 === 3 ? 0 : Math.round((20 + 30 * noise(i)) * endpoints.length * factor * (step / 60_000) ** 0.5);
-    const err = Math.round(count * 0.05 * noise(i + 1));
-    total += count;
+    const err = Math.round(requests * 0.05 * noise(i + 1));
+    total += requests;
     errors += err;
     const avg = 30 + 40 * noise(i + 2);
     series.push({
-      timestamp: new Date(t).toISOString().replace('.000Z', 'Z'),
-      count,
+      bucket: new Date(t).toISOString().replace('.000Z', 'Z'),
+      total_requests: requests,
       error_count: err,
-      ...(count
+      ...(requests
         ? {
-            avg_response_time: +avg.toFixed(1),
-            min_response_time: Math.round(avg / 10),
-            max_response_time: Math.round(avg * 8),
-            p50_response_time: Math.round(avg * 0.8),
-            p90_response_time: Math.round(avg * 2),
-            p95_response_time: Math.round(avg * 2.6),
-            p99_response_time: Math.round(avg * 5),
+            avg_latency: +avg.toFixed(1),
+            min_latency: Math.round(avg / 10),
+            max_latency: Math.round(avg * 8),
+            p50_latency: Math.round(avg * 0.8),
+            p90_latency: Math.round(avg * 2),
+            p95_latency: Math.round(avg * 2.6),
+            p99_latency: Math.round(avg * 5),
           }
-        : Object.fromEntries(
-            ['avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99'].map((k) => [`${k}_response_time`, null]),
-          )),
+        : Object.fromEntries(['avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99'].map((k) => [`${k}_latency`, null]))),
     });
   }
   const minutes = span / 60_000;
   const share = endpoints.map((_, k) => 1 / 2 ** (k + 1));
   const shareSum = share.reduce((a, b) => a + b, 0) || 1;
   const epRows = endpoints.map(([service, method, endpoint], k) => {
-    const count = Math.round((total * share[k]) / shareSum);
-    const error_count = Math.round(count * 0.02 * (k + 1));
+    const total_requests = Math.round((total * share[k]) / shareSum);
+    const error_count = Math.round(total_requests * 0.02 * (k + 1));
     return {
-      service,
       endpoint,
       method,
-      count,
-      avg_response_time: 20 + 10 * k,
-      p95_response_time: 60 + 40 * k,
+      service,
+      total_requests,
       error_count,
-      error_rate: count ? +((100 * error_count) / count).toFixed(2) : 0,
+      error_rate: total_requests ? +((100 * error_count) / total_requests).toFixed(2) : 0,
+      avg_latency: 20 + 10 * k,
+      p95_latency: 60 + 40 * k,
     };
   });
   const services = [...new Set(endpoints.map((e) => e[0]))];
@@ -155,13 +153,13 @@ function aggregate(url, realtime) {
     metrics_summary: {
       total_requests: total,
       requests_per_minute: +(total / minutes).toFixed(2),
-      avg_response_time: total ? 48.3 : null,
-      min_response_time: total ? 2 : null,
-      max_response_time: total ? 912 : null,
-      p50_response_time: total ? 38 : null,
-      p90_response_time: total ? 96 : null,
-      p95_response_time: total ? 130 : null,
-      p99_response_time: total ? 320 : null,
+      avg_latency: total ? 48.3 : null,
+      min_latency: total ? 2 : null,
+      max_latency: total ? 912 : null,
+      p50_latency: total ? 38 : null,
+      p90_latency: total ? 96 : null,
+      p95_latency: total ? 130 : null,
+      p99_latency: total ? 320 : null,
       error_count: errors,
       error_rate: total ? +((100 * errors) / total).toFixed(2) : 0,
       client_error_count: Math.round(errors * 0.8),
@@ -169,32 +167,42 @@ function aggregate(url, realtime) {
     },
     endpoints: total ? epRows : [],
     status_distribution: total
-      ? services.flatMap((service, k) => [
-          { service, status: 200, count: Math.round((total / services.length) * 0.9) },
-          { service, status: 304, count: Math.round((total / services.length) * 0.03) },
-          { service, status: 404, count: Math.round((total / services.length) * 0.05) },
-          { service, status: 500 + k, count: Math.round((total / services.length) * 0.02) },
-        ])
+      ? services.map((service, k) => {
+          const share = (part) => Math.round((total / services.length) * part);
+          const breakdown = { 200: share(0.9), 304: share(0.03), 404: share(0.05), [500 + k]: share(0.02) };
+          return {
+            service,
+            total_requests: Object.values(breakdown).reduce((a, b) => a + b, 0),
+            success_2xx: breakdown[200],
+            warning_3xx: breakdown[304],
+            error_4xx_5xx: breakdown[404] + breakdown[500 + k],
+            status_breakdown: breakdown,
+          };
+        })
       : [],
     consumers: total
       ? CONSUMERS.map((consumer, k) => {
-          const count = Math.round(total / 2 ** (k + 1));
-          const error_count = Math.round(count * 0.03 * (k + 1));
-          return { consumer, count, success_count: count - error_count, error_count, avg_response_time: 30 + k * 12 };
+          const total_requests = Math.round(total / 2 ** (k + 1));
+          const error_count = Math.round(total_requests * 0.03 * (k + 1));
+          const error_rate = total_requests ? +((100 * error_count) / total_requests).toFixed(2) : 0;
+          const success_count = total_requests - error_count;
+          return { consumer, total_requests, error_count, error_rate, success_count, avg_latency: 30 + k * 12 };
         })
       : [],
     system_overview: {
-      total_services: services.length,
       total_requests: total,
+      total_errors: errors,
       error_rate: total ? +((100 * errors) / total).toFixed(2) : 0,
-      avg_response_time: total ? 48.3 : null,
+      avg_latency: total ? 48.3 : null,
+      total_services: services.length,
       services: total
         ? services.map((service, k) => ({
             service,
-            count: Math.round(total / services.length),
+            total_requests: Math.round(total / services.length),
+            error_count: Math.round((total / services.length) * [0.012, 0.065, 0.12][k]),
             error_rate: [1.2, 6.5, 12][k],
-            avg_response_time: [35, 120, 640][k],
-            p95_response_time: [90, 300, 1500][k],
+            avg_latency: [35, 120, 640][k],
+            p95_latency: [90, 300, 1500][k],
           }))
         : [],
     },

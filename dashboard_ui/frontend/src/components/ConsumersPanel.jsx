@@ -7,7 +7,7 @@ import TableContainer from '@mui/material/TableContainer';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
-import { formatCount, formatDuration, formatPercent } from '../lib/format.js';
+import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
 import { SERIES } from '../theme.js';
 import Panel from './Panel.jsx';
 import StackedBar from './StackedBar.jsx';
@@ -29,8 +29,8 @@ function Legend() {
 }
 
 export default function ConsumersPanel({ consumers, selected, onSelect }) {
-  const rows = [...(consumers ?? [])].sort((a, b) => (b.count ?? 0) - (a.count ?? 0));
-  const max = Math.max(1, ...rows.map((r) => r.count ?? 0));
+  const rows = [...(consumers ?? [])].sort((a, b) => (b.total_requests ?? 0) - (a.total_requests ?? 0));
+  const max = Math.max(1, ...rows.map((r) => r.total_requests ?? 0));
   return (
     <Panel
       title="Consumers"
@@ -65,7 +65,6 @@ export default function ConsumersPanel({ consumers, selected, onSelect }) {
             </TableHead>
             <TableBody>
               {rows.map((row) => {
-                const errorRate = row.count ? (100 * (row.error_count ?? 0)) / row.count : null;
                 return (
                   <TableRow
                     key={row.consumer}
@@ -77,10 +76,10 @@ export default function ConsumersPanel({ consumers, selected, onSelect }) {
                   >
                     <TableCell sx={{ maxWidth: 260 }}>
                       <Typography variant="body2" data-testid="consumer-name" sx={{ wordBreak: 'break-all', mb: 0.5 }}>
-                        {row.consumer}
+                        {showValue(row.consumer)}
                       </Typography>
                       <StackedBar
-                        scale={(row.count ?? 0) / max}
+                        scale={(row.total_requests ?? 0) / max}
                         label={`${formatCount(row.success_count)} successful, ${formatCount(row.error_count)} failed`}
                         segments={[
                           { key: 'ok', label: 'Success', value: row.success_count ?? 0, color: SERIES.success },
@@ -88,15 +87,15 @@ export default function ConsumersPanel({ consumers, selected, onSelect }) {
                         ]}
                       />
                     </TableCell>
-                    <TableCell align="right">{formatCount(row.count)}</TableCell>
+                    <TableCell align="right">{formatCount(row.total_requests)}</TableCell>
                     <TableCell align="right">
                       {formatCount(row.error_count)}
                       <Typography variant="caption" color="text.secondary" component="div">
-                        {formatPercent(errorRate)}
+                        {formatPercent(row.error_rate)}
                       </Typography>
                     </TableCell>
                     <TableCell align="right" sx={{ display: { xs: 'none', sm: 'table-cell' } }}>
-                      {formatDuration(row.avg_response_time)}
+                      {formatDuration(row.avg_latency)}
                     </TableCell>
                   </TableRow>
                 );

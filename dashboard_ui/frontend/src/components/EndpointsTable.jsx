@@ -10,7 +10,7 @@ import TableRow from '@mui/material/TableRow';
 import TableSortLabel from '@mui/material/TableSortLabel';
 import Typography from '@mui/material/Typography';
 import { useState } from 'react';
-import { formatCount, formatDuration, formatPercent } from '../lib/format.js';
+import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
 import { DEFAULT_THRESHOLDS, STATUS_COLOR } from '../lib/health.js';
 import { sortRows } from '../lib/sort.js';
 import Panel from './Panel.jsx';
@@ -19,9 +19,9 @@ const FIRST_ROWS = 10;
 
 const COLUMNS = [
   { field: 'endpoint', label: 'Endpoint' },
-  { field: 'count', label: 'Requests', numeric: true },
-  { field: 'avg_response_time', label: 'Avg', numeric: true, hideOnPhone: true },
-  { field: 'p95_response_time', label: 'p95', numeric: true, hideOnPhone: true },
+  { field: 'total_requests', label: 'Requests', numeric: true },
+  { field: 'avg_latency', label: 'Avg', numeric: true, hideOnPhone: true },
+  { field: 'p95_latency', label: 'p95', numeric: true, hideOnPhone: true },
   { field: 'error_count', label: 'Errors', numeric: true, hideOnPhone: true },
   { field: 'error_rate', label: 'Error rate', numeric: true },
 ];
@@ -129,7 +129,7 @@ export default function EndpointsTable({ endpoints, sort, onSort, selected, onSe
                           }}
                         >
                           <Chip
-                            label={row.method}
+                            label={showValue(row.method)}
                             size="small"
                             variant="outlined"
                             sx={{ fontFamily: 'monospace', fontSize: 11, height: 20, flexShrink: 0 }}
@@ -140,24 +140,24 @@ export default function EndpointsTable({ endpoints, sort, onSort, selected, onSe
                               data-testid="endpoint-name"
                               sx={{ fontFamily: 'monospace', wordBreak: 'break-all' }}
                             >
-                              {row.endpoint}
+                              {showValue(row.endpoint)}
                             </Typography>
                             {multipleServices && (
                               <Typography variant="caption" color="text.secondary" sx={{ wordBreak: 'break-all' }}>
-                                {row.service}
+                                {showValue(row.service)}
                               </Typography>
                             )}
                           </Box>
                         </Box>
                       </TableCell>
                       <TableCell align="right" sx={{ fontVariantNumeric: 'tabular-nums' }}>
-                        {formatCount(row.count)}
+                        {formatCount(row.total_requests)}
                       </TableCell>
                       <TableCell align="right" sx={phoneHidden}>
-                        {formatDuration(row.avg_response_time)}
+                        {formatDuration(row.avg_latency)}
                       </TableCell>
                       <TableCell align="right" sx={phoneHidden}>
-                        {formatDuration(row.p95_response_time)}
+                        {formatDuration(row.p95_latency)}
                       </TableCell>
                       <TableCell align="right" sx={phoneHidden}>
                         {formatCount(row.error_count)}

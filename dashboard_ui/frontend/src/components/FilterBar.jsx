@@ -1,6 +1,7 @@
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import TextField from '@mui/material/TextField';
+import { showValue } from '../lib/format.js';
 import { FILTER_KEYS } from '../lib/urlState.js';
 
 const LABELS = {
@@ -55,7 +56,7 @@ export default function FilterBar({ filters, options, onChange, onClear }) {
             <option value="">{all}</option>
             {optionsFor(key, options, filters[key]).map((value) => (
               <option key={value} value={value}>
-                {value}
+                {showValue(value)}
               </option>
             ))}
           </TextField>

@@ -12,12 +12,12 @@ import { SERIES } from '../theme.js';
 import Panel from './Panel.jsx';
 
 const LINES = [
-  { key: 'max_response_time', name: 'max', color: SERIES.max, dash: '4 3' },
-  { key: 'p99_response_time', name: 'p99', color: SERIES.p99 },
-  { key: 'p95_response_time', name: 'p95', color: SERIES.p95 },
-  { key: 'p50_response_time', name: 'p50', color: SERIES.p50 },
-  { key: 'avg_response_time', name: 'avg', color: SERIES.avg, width: 2.5 },
-  { key: 'min_response_time', name: 'min', color: SERIES.min, dash: '4 3' },
+  { key: 'max_latency', name: 'max', color: SERIES.max, dash: '4 3' },
+  { key: 'p99_latency', name: 'p99', color: SERIES.p99 },
+  { key: 'p95_latency', name: 'p95', color: SERIES.p95 },
+  { key: 'p50_latency', name: 'p50', color: SERIES.p50 },
+  { key: 'avg_latency', name: 'avg', color: SERIES.avg, width: 2.5 },
+  { key: 'min_latency', name: 'min', color: SERIES.min, dash: '4 3' },
 ];
 
 const HOUR = 3_600_000;
@@ -50,10 +50,10 @@ function ChartTooltip({ active, payload }) {
   return (
     <Paper variant="outlined" sx={{ p: 1, fontSize: 12, minWidth: 160 }}>
       <Typography variant="caption" sx={{ fontWeight: 600 }} component="div">
-        {fullTime.format(new Date(row.timestamp))}
+        {fullTime.format(new Date(row.bucket))}
       </Typography>
       <div>
-        {formatCount(row.count)} requests, {formatCount(row.error_count)} errors
+        {formatCount(row.total_requests)} requests, {formatCount(row.error_count)} errors
       </div>
       {LINES.map((line) => (
         <Box key={line.key} sx={{ display: 'flex', justifyContent: 'space-between', gap: 2 }}>
@@ -74,7 +74,7 @@ export default function LatencyChart({ timeSeries, logScale, onLogScaleChange })
   const rows = useMemo(
     () =>
       (timeSeries ?? []).map((bucket) => {
-        const row = { t: Date.parse(bucket.timestamp), count: bucket.count, raw: bucket };
+        const row = { t: Date.parse(bucket.bucket), total_requests: bucket.total_requests, raw: bucket };
         for (const { key } of LINES) {
           const value = bucket[key];
           // A log axis cannot place 0 ms; leave such points out rather than invent a value.
@@ -158,11 +158,11 @@ export default function LatencyChart({ timeSeries, logScale, onLogScaleChange })
             />
             <Bar
               yAxisId="count"
-              dataKey="count"
+              dataKey="total_requests"
               name="requests"
               fill={SERIES.count}
               fillOpacity={0.35}
-              hide={hidden.has('count')}
+              hide={hidden.has('total_requests')}
               isAnimationActive={false}
             />
             {LINES.map((line) => (

@@ -24,40 +24,40 @@ function buildCards(data, thresholds) {
   const summary = data.metrics_summary ?? {};
   const ts = data.time_series ?? [];
   const minutes = intervalMinutes(data.interval);
-  const status = (errorRate, avgLatency) =>
-    healthStatus({ count: summary.total_requests, errorRate, avgLatency }, thresholds);
+  const status = (error_rate, avg_latency) =>
+    healthStatus({ total_requests: summary.total_requests, error_rate, avg_latency }, thresholds);
   return [
     {
       id: 'total-requests',
       title: 'Total requests',
       value: formatCount(summary.total_requests),
       caption: `${formatCount(summary.error_count)} errors`,
-      spark: series(ts, (b) => b.count),
+      spark: series(ts, (b) => b.total_requests),
     },
     {
       id: 'requests-per-minute',
       title: 'Requests / min',
       value: formatDecimal(summary.requests_per_minute),
       caption: 'average',
-      spark: series(ts, (b) => (minutes ? b.count / minutes : b.count)),
+      spark: series(ts, (b) => (minutes ? b.total_requests / minutes : b.total_requests)),
     },
     {
       id: 'error-rate',
       title: 'Error rate',
       value: formatPercent(summary.error_rate),
       caption: `${formatCount(summary.client_error_count)} 4xx · ${formatCount(summary.server_error_count)} 5xx`,
-      spark: series(ts, (b) => (b.count ? (100 * b.error_count) / b.count : null)),
+      spark: series(ts, (b) => (b.total_requests ? (100 * b.error_count) / b.total_requests : null)),
       status: status(summary.error_rate, null),
     },
     {
-      ...latencyCard('avg-latency', 'Average latency', 'avg_response_time', summary, ts),
-      status: status(null, summary.avg_response_time),
+      ...latencyCard('avg-latency', 'Average latency', 'avg_latency', summary, ts),
+      status: status(null, summary.avg_latency),
     },
-    latencyCard('p50-latency', 'p50 latency', 'p50_response_time', summary, ts),
-    latencyCard('p95-latency', 'p95 latency', 'p95_response_time', summary, ts),
-    latencyCard('p99-latency', 'p99 latency', 'p99_response_time', summary, ts),
-    latencyCard('min-latency', 'Min latency', 'min_response_time', summary, ts),
-    latencyCard('max-latency', 'Max latency', 'max_response_time', summary, ts),
+    latencyCard('p50-latency', 'p50 latency', 'p50_latency', summary, ts),
+    latencyCard('p95-latency', 'p95 latency', 'p95_latency', summary, ts),
+    latencyCard('p99-latency', 'p99 latency', 'p99_latency', summary, ts),
+    latencyCard('min-latency', 'Min latency', 'min_latency', summary, ts),
+    latencyCard('max-latency', 'Max latency', 'max_latency', summary, ts),
   ];
 }
 

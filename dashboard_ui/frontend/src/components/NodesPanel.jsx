@@ -1,6 +1,7 @@
 import Box from '@mui/material/Box';
 import Chip from '@mui/material/Chip';
 import Typography from '@mui/material/Typography';
+import { showValue } from '../lib/format.js';
 import Panel from './Panel.jsx';
 
 function ChipList({ title, values, selected, onSelect, testId, emptyText }) {
@@ -21,7 +22,7 @@ function ChipList({ title, values, selected, onSelect, testId, emptyText }) {
           {sorted.map((value) => (
             <Chip
               key={value}
-              label={value}
+              label={showValue(value)}
               size="small"
               data-testid={testId}
               color={selected === value ? 'primary' : 'default'}

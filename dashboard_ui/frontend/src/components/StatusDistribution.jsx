@@ -5,7 +5,7 @@ import IconButton from '@mui/material/IconButton';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useState } from 'react';
-import { formatCount } from '../lib/format.js';
+import { formatCount, showValue } from '../lib/format.js';
 import { STATUS_CLASSES, groupStatusDistribution, statusClass } from '../lib/health.js';
 import { SERIES } from '../theme.js';
 import { ExpandMoreIcon } from './icons.jsx';
@@ -19,16 +19,20 @@ function ServiceStatus({ group, max }) {
     <Box data-testid="status-service" sx={{ py: 1, borderBottom: 1, borderColor: 'divider' }}>
       <Box sx={{ display: 'flex', alignItems: 'center', gap: 1 }}>
         <Typography variant="body2" sx={{ fontWeight: 600, flexGrow: 1, wordBreak: 'break-all' }}>
-          {group.service}
+          {showValue(group.service)}
         </Typography>
         <Typography variant="body2" color="text.secondary">
-          {formatCount(group.total)}
+          {formatCount(group.total_requests)}
         </Typography>
         <IconButton
           size="small"
           onClick={() => setOpen((v) => !v)}
           aria-expanded={open}
-          aria-label={open ? `Hide status codes of ${group.service}` : `Show status codes of ${group.service}`}
+          aria-label={
+            open
+              ? `Hide status codes of ${showValue(group.service)}`
+              : `Show status codes of ${showValue(group.service)}`
+          }
           data-testid="status-expand"
           sx={{ transform: open ? 'rotate(180deg)' : 'none', transition: 'transform 150ms' }}
         >
@@ -36,7 +40,7 @@ function ServiceStatus({ group, max }) {
         </IconButton>
       </Box>
       <StackedBar
-        scale={group.total / max}
+        scale={group.total_requests / max}
         label={classes.map((c) => `${c}: ${formatCount(group.classes[c])}`).join(', ')}
         segments={classes.map((c) => ({ key: c, label: c, value: group.classes[c], color: SERIES[c] }))}
       />
@@ -52,13 +56,13 @@ function ServiceStatus({ group, max }) {
       </Stack>
       <Collapse in={open} unmountOnExit>
         <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 0.75, mt: 1 }} data-testid="status-codes">
-          {group.codes.map(({ status, count }) => (
+          {group.codes.map(({ status, total_requests }) => (
             <Chip
               key={status}
               size="small"
               variant="outlined"
               data-testid="status-code"
-              label={`${status} · ${formatCount(count)}`}
+              label={`${status} · ${formatCount(total_requests)}`}
               sx={{ borderColor: SERIES[statusClass(status)] }}
             />
           ))}
@@ -70,7 +74,7 @@ function ServiceStatus({ group, max }) {
 
 export default function StatusDistribution({ rows }) {
   const groups = groupStatusDistribution(rows);
-  const max = Math.max(1, ...groups.map((g) => g.total));
+  const max = Math.max(1, ...groups.map((g) => g.total_requests));
   return (
     <Panel title="Status codes" subtitle="Per service; expand for individual codes" testId="panel-status-codes">
       {groups.length === 0 ? (

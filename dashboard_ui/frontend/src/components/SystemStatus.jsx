@@ -4,7 +4,7 @@ import ListItemButton from '@mui/material/ListItemButton';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
-import { formatCount, formatDuration, formatPercent } from '../lib/format.js';
+import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
 import { DEFAULT_THRESHOLDS, STATUS_COLOR, STATUS_LABEL, healthStatus } from '../lib/health.js';
 import Panel from './Panel.jsx';
 
@@ -18,11 +18,10 @@ export default function SystemStatus({ data, thresholds, descriptions, selectedS
   const theme = useTheme();
   const t = { ...DEFAULT_THRESHOLDS, ...(thresholds ?? {}) };
   const summary = data.metrics_summary ?? {};
-  const overall = healthStatus(
-    { count: summary.total_requests, errorRate: summary.error_rate, avgLatency: summary.avg_response_time },
-    t,
+  const overall = healthStatus(summary, t);
+  const services = [...(data.system_overview?.services ?? [])].sort(
+    (a, b) => (b.total_requests ?? 0) - (a.total_requests ?? 0),
   );
-  const services = [...(data.system_overview?.services ?? [])].sort((a, b) => (b.count ?? 0) - (a.count ?? 0));
   const palette = overall ? theme.palette[STATUS_COLOR[overall]] : null;
 
   return (
@@ -50,8 +49,8 @@ export default function SystemStatus({ data, thresholds, descriptions, selectedS
           {formatPercent(t.error_rate_critical)})
         </Typography>
         <Typography variant="body2" component="p">
-          Avg latency {formatDuration(summary.avg_response_time)} (warning {formatDuration(t.latency_warning_ms)},
-          critical {formatDuration(t.latency_critical_ms)})
+          Avg latency {formatDuration(summary.avg_latency)} (warning {formatDuration(t.latency_warning_ms)}, critical{' '}
+          {formatDuration(t.latency_critical_ms)})
         </Typography>
       </Box>
       <Typography variant="caption" color="text.secondary">
@@ -59,10 +58,7 @@ export default function SystemStatus({ data, thresholds, descriptions, selectedS
       </Typography>
       <List dense disablePadding sx={{ maxHeight: 320, overflowY: 'auto' }}>
         {services.map((service) => {
-          const status = healthStatus(
-            { count: service.count, errorRate: service.error_rate, avgLatency: service.avg_response_time },
-            t,
-          );
+          const status = healthStatus(service, t);
           return (
             <ListItemButton
               key={service.service}
@@ -76,21 +72,21 @@ export default function SystemStatus({ data, thresholds, descriptions, selectedS
               <Dot status={status} />
               <Box sx={{ minWidth: 0, flexGrow: 1 }}>
                 <Typography variant="body2" sx={{ fontWeight: 600, wordBreak: 'break-all' }}>
-                  {service.service}
+                  {showValue(service.service)}
                 </Typography>
                 <Stack direction="row" spacing={1.5} sx={{ flexWrap: 'wrap' }}>
                   <Typography variant="caption" color="text.secondary">
-                    {formatCount(service.count)} req
+                    {formatCount(service.total_requests)} req
                   </Typography>
                   <Typography variant="caption" color="text.secondary">
                     {formatPercent(service.error_rate)} errors
                   </Typography>
                   <Typography variant="caption" color="text.secondary">
-                    avg {formatDuration(service.avg_response_time)}
+                    avg {formatDuration(service.avg_latency)}
                   </Typography>
-                  {service.p95_response_time != null && (
+                  {service.p95_latency != null && (
                     <Typography variant="caption" color="text.secondary">
-                      p95 {formatDuration(service.p95_response_time)}
+                      p95 {formatDuration(service.p95_latency)}
                     </Typography>
                   )}
                 </Stack>

@@ -29,12 +29,12 @@ describe('errorMessage', () => {
 
 describe('sortRows', () => {
   const rows = [
-    { endpoint: '/b', count: 5, p95: null },
-    { endpoint: '/a', count: 10, p95: 3 },
-    { endpoint: '/c', count: 1, p95: 9 },
+    { endpoint: '/b', total_requests: 5, p95: null },
+    { endpoint: '/a', total_requests: 10, p95: 3 },
+    { endpoint: '/c', total_requests: 1, p95: 9 },
   ];
   it('sorts numbers and strings both ways', () => {
-    expect(sortRows(rows, { field: 'count', desc: true }).map((r) => r.endpoint)).toEqual(['/a', '/b', '/c']);
+    expect(sortRows(rows, { field: 'total_requests', desc: true }).map((r) => r.endpoint)).toEqual(['/a', '/b', '/c']);
     expect(sortRows(rows, { field: 'endpoint', desc: false }).map((r) => r.endpoint)).toEqual(['/a', '/b', '/c']);
   });
   it('puts missing values last', () => {

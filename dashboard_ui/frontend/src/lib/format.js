@@ -80,3 +80,18 @@ export function formatClock(date) {
   const pad = (n) => String(n).padStart(2, '0');
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
+
+// Characters a reader cannot see or that reorder text: controls, format characters (zero-width,
+// bidi embeddings, overrides and isolates, soft hyphen, BOM), separators other than a plain space,
+// and fillers that render blank.
+const INVISIBLE =
+  /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\u00A0\u034F\u115F\u1160\u1680\u2000-\u200A\u202F\u205F\u3000\u3164\uFFA0]/gu;
+
+/** A stored value as shown: every invisible or bidi character as a visible escape, "a\u200Bb" → "a⟨U+200B⟩b". */
+export function showValue(value) {
+  if (value == null) return '';
+  return String(value).replace(
+    INVISIBLE,
+    (ch) => `⟨U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}⟩`,
+  );
+}

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatClock, formatCompact, formatCount, formatDecimal, formatDuration, formatPercent } from './format.js';
+import {
+  formatClock,
+  formatCompact,
+  formatCount,
+  formatDecimal,
+  formatDuration,
+  formatPercent,
+  showValue,
+} from './format.js';
 
 describe('formatCount', () => {
   it('groups thousands with commas', () => {
@@ -67,5 +75,20 @@ describe('formatCompact', () => {
 describe('formatClock', () => {
   it('pads hours, minutes and seconds', () => {
     expect(formatClock(new Date(2026, 10, 28, 7, 3, 9))).toBe('07:03:09');
+  });
+});
+
+describe('showValue', () => {
+  it('shows invisible and bidi characters as escapes', () => {
+    expect(showValue('web\u00A0app')).toBe('web⟨U+00A0⟩app');
+    expect(showValue('/api/\u200Borders')).toBe('/api/⟨U+200B⟩orders');
+    expect(showValue('\u202Etxt.exe')).toBe('⟨U+202E⟩txt.exe');
+    expect(showValue('node\u2066-1\u2069')).toBe('node⟨U+2066⟩-1⟨U+2069⟩');
+    expect(showValue('\uFEFFbom\u00ADshy')).toBe('⟨U+FEFF⟩bom⟨U+00AD⟩shy');
+  });
+  it('leaves ordinary text, spaces and other scripts alone', () => {
+    expect(showValue('GET /api/orders/{id} ü 日本 🙂')).toBe('GET /api/orders/{id} ü 日本 🙂');
+    expect(showValue(null)).toBe('');
+    expect(showValue(42)).toBe('42');
   });
 });

@@ -17,14 +17,14 @@ function level(value, warning, critical) {
 }
 
 /**
- * "healthy" | "warning" | "critical" for an error rate (percent) and an average
- * latency (ms): the worse of the two. Returns null when there were no requests.
+ * "healthy" | "warning" | "critical" for a summary, service or endpoint row (its error_rate in percent
+ * and avg_latency in ms): the worse of the two. Returns null when there were no requests.
  */
-export function healthStatus({ count, errorRate, avgLatency }, thresholds = DEFAULT_THRESHOLDS) {
-  if (!count) return null;
+export function healthStatus({ total_requests, error_rate, avg_latency }, thresholds = DEFAULT_THRESHOLDS) {
+  if (!total_requests) return null;
   const t = { ...DEFAULT_THRESHOLDS, ...(thresholds ?? {}) };
-  const byErrors = level(errorRate, t.error_rate_warning, t.error_rate_critical);
-  const byLatency = level(avgLatency, t.latency_warning_ms, t.latency_critical_ms);
+  const byErrors = level(error_rate, t.error_rate_warning, t.error_rate_critical);
+  const byLatency = level(avg_latency, t.latency_warning_ms, t.latency_critical_ms);
   return RANK[byErrors] >= RANK[byLatency] ? byErrors : byLatency;
 }
 
@@ -41,33 +41,19 @@ export function statusClass(status) {
 export const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx', 'other'];
 
 /**
- * status_distribution rows → [{service, total, classes: {"2xx": n, ...}, codes: [{status, count}]}],
- * services by total descending, codes ascending.
+ * status_distribution (one object per service, with status_breakdown: code → requests) →
+ * [{service, total_requests, classes: {"2xx": n, ...}, codes: [{status, total_requests}]}],
+ * services by total_requests descending, codes ascending.
  */
 export function groupStatusDistribution(rows) {
-  const byService = new Map();
-  for (const row of rows ?? []) {
-    const name = row.service ?? '';
-    if (!byService.has(name)) {
-      byService.set(name, {
-        service: name,
-        total: 0,
-        classes: Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])),
-        codes: new Map(),
-      });
-    }
-    const entry = byService.get(name);
-    const count = Number(row.count) || 0;
-    entry.total += count;
-    entry.classes[statusClass(row.status)] += count;
-    entry.codes.set(row.status, (entry.codes.get(row.status) ?? 0) + count);
-  }
-  return [...byService.values()]
-    .map((entry) => ({
-      ...entry,
-      codes: [...entry.codes.entries()]
-        .map(([status, count]) => ({ status, count }))
-        .sort((a, b) => Number(a.status) - Number(b.status)),
-    }))
-    .sort((a, b) => b.total - a.total || a.service.localeCompare(b.service));
+  return (rows ?? [])
+    .map((row) => {
+      const classes = Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0]));
+      const codes = Object.entries(row.status_breakdown ?? {})
+        .map(([status, total_requests]) => ({ status: Number(status), total_requests: Number(total_requests) || 0 }))
+        .sort((a, b) => a.status - b.status);
+      for (const code of codes) classes[statusClass(code.status)] += code.total_requests;
+      return { service: row.service ?? '', total_requests: Number(row.total_requests) || 0, classes, codes };
+    })
+    .sort((a, b) => b.total_requests - a.total_requests || a.service.localeCompare(b.service));
 }

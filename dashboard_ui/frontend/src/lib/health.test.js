@@ -10,18 +10,18 @@ const thresholds = {
 
 describe('healthStatus', () => {
   it('is healthy below every threshold', () => {
-    expect(healthStatus({ count: 10, errorRate: 1, avgLatency: 100 }, thresholds)).toBe('healthy');
+    expect(healthStatus({ total_requests: 10, error_rate: 1, avg_latency: 100 }, thresholds)).toBe('healthy');
   });
   it('takes the worse of error rate and latency', () => {
-    expect(healthStatus({ count: 10, errorRate: 5, avgLatency: 100 }, thresholds)).toBe('warning');
-    expect(healthStatus({ count: 10, errorRate: 1, avgLatency: 1000 }, thresholds)).toBe('critical');
-    expect(healthStatus({ count: 10, errorRate: 12, avgLatency: 600 }, thresholds)).toBe('critical');
+    expect(healthStatus({ total_requests: 10, error_rate: 5, avg_latency: 100 }, thresholds)).toBe('warning');
+    expect(healthStatus({ total_requests: 10, error_rate: 1, avg_latency: 1000 }, thresholds)).toBe('critical');
+    expect(healthStatus({ total_requests: 10, error_rate: 12, avg_latency: 600 }, thresholds)).toBe('critical');
   });
   it('has no status without requests', () => {
-    expect(healthStatus({ count: 0, errorRate: null, avgLatency: null }, thresholds)).toBeNull();
+    expect(healthStatus({ total_requests: 0, error_rate: null, avg_latency: null }, thresholds)).toBeNull();
   });
   it('falls back to default thresholds', () => {
-    expect(healthStatus({ count: 1, errorRate: 6, avgLatency: 1 }, null)).toBe('warning');
+    expect(healthStatus({ total_requests: 1, error_rate: 6, avg_latency: 1 }, null)).toBe('warning');
   });
 });
 
@@ -34,20 +34,18 @@ describe('status classes', () => {
     expect(statusClass(101)).toBe('other');
   });
 
-  it('groups the distribution per service, biggest first', () => {
+  it('orders the per-service distribution biggest first and splits its codes into classes', () => {
     const groups = groupStatusDistribution([
-      { service: 'auth', status: 200, count: 5 },
-      { service: 'checkout', status: 500, count: 2 },
-      { service: 'checkout', status: 200, count: 90 },
-      { service: 'checkout', status: 404, count: 8 },
+      { service: 'auth', total_requests: 5, status_breakdown: { 200: 5 } },
+      { service: 'checkout', total_requests: 100, status_breakdown: { 500: 2, 200: 90, 404: 8 } },
     ]);
     expect(groups.map((g) => g.service)).toEqual(['checkout', 'auth']);
-    expect(groups[0].total).toBe(100);
+    expect(groups[0].total_requests).toBe(100);
     expect(groups[0].classes).toMatchObject({ '2xx': 90, '4xx': 8, '5xx': 2, '3xx': 0 });
     expect(groups[0].codes).toEqual([
-      { status: 200, count: 90 },
-      { status: 404, count: 8 },
-      { status: 500, count: 2 },
+      { status: 200, total_requests: 90 },
+      { status: 404, total_requests: 8 },
+      { status: 500, total_requests: 2 },
     ]);
   });
 });

@@ -8,13 +8,13 @@ export const SORT_FIELDS = [
   'service',
   'endpoint',
   'method',
-  'count',
-  'avg_response_time',
-  'p95_response_time',
+  'total_requests',
+  'avg_latency',
+  'p95_latency',
   'error_count',
   'error_rate',
 ];
-export const DEFAULT_SORT = { field: 'count', desc: true };
+export const DEFAULT_SORT = { field: 'total_requests', desc: true };
 
 function emptyFilters() {
   return Object.fromEntries(FILTER_KEYS.map((key) => [key, '']));

@@ -8,7 +8,7 @@ describe('parseUrlState', () => {
       range: '24h',
       log: false,
       theme: null,
-      sort: { field: 'count', desc: true },
+      sort: { field: 'total_requests', desc: true },
     });
   });
 
@@ -45,7 +45,7 @@ describe('parseUrlState', () => {
     expect(parseUrlState('range=custom&start=2026-11-02T00:00:00Z').range).toBe('24h');
     expect(parseUrlState('range=custom&start=2026-11-02T00:00:00Z&end=2026-11-01T00:00:00Z').range).toBe('24h');
     expect(parseUrlState('range=custom&start=yesterday&end=today').range).toBe('24h');
-    expect(parseUrlState('sort=password').sort).toEqual({ field: 'count', desc: true });
+    expect(parseUrlState('sort=password').sort).toEqual({ field: 'total_requests', desc: true });
     expect(parseUrlState('theme=purple').theme).toBeNull();
     expect(parseUrlState('log=yes').log).toBe(false);
   });
@@ -89,7 +89,7 @@ describe('serializeUrlState', () => {
           consumer: 'web-app',
           context: 'ünïcødé',
         },
-        sort: { field: 'p95_response_time', desc: false },
+        sort: { field: 'p95_latency', desc: false },
       },
     ];
     for (const state of states) {
