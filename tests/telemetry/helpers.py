@@ -1,4 +1,5 @@
 from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
 
 
 def raw_count(service=None) -> int:
@@ -16,25 +17,51 @@ def raw_rows(columns="service, node, method, endpoint, context, status, response
         return cursor.fetchall()
 
 
-TELEMETRY_TABLES_SQL = (
-    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)"
-)
+# Every table of the schema with whether it has a primary key; Django's own are left out by the caller.
+SCHEMA_TABLES_SQL = """
+SELECT c.relname, EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'p')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+"""
+# Community edition: the rollups are continuous aggregates; truncating one also resets its watermark.
+CONTINUOUS_AGGREGATES_SQL = """
+SELECT view_name FROM timescaledb_information.continuous_aggregates WHERE view_schema = current_schema()
+"""
+NON_KEY_COLUMNS_SQL = """
+SELECT a.attname FROM pg_attribute a
+WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped
+  AND NOT a.attnum = ANY (coalesce((SELECT k.conkey FROM pg_constraint k
+                                    WHERE k.conrelid = a.attrelid AND k.contype = 'p'), '{}'))
+ORDER BY a.attnum
+"""
 
 
 def clean_telemetry():
-    """Empty raw rows, the refresher's logs and every rollup table.
+    """Put every telemetry table back as migrate left it: the tables Django does not manage.
 
-    They live in tables Django does not manage, so the flush between
-    transactional tests leaves them behind. On the community edition the
-    rollups are continuous aggregates (views), recomputed from the empty raw table.
+    Django's flush between transactional tests empties only its models' tables,
+    which leaves raw rows, rollups, open buckets and the refreshers' state behind.
+    The list comes from the database, so a table added later is cleaned too:
+    tables without a primary key (raw rows, rollups, open buckets, dirty logs) and
+    the community edition's continuous aggregates are emptied; a table keyed by a
+    primary key holds seeded state (a refresh watermark per level), so its rows
+    stay and every other column goes back to its default.
     """
-    from telemetry.rollups.catalog import relations
-
-    names = ["requests", "malti_dirty_minutes", "malti_dirty_buckets"]
-    names += [materialisation.relation(level) for level, materialisation in relations()]
+    django_tables = set(connection.introspection.django_table_names(include_views=False))
+    django_tables.add(MigrationRecorder.Migration._meta.db_table)
+    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(TELEMETRY_TABLES_SQL, [names])
-        tables = [row[0] for row in cursor.fetchall()]
-        if tables:
-            cursor.execute("TRUNCATE " + ", ".join(f'"{table}"' for table in tables))
+        cursor.execute(SCHEMA_TABLES_SQL)
+        tables = [(name, keyed) for name, keyed in cursor.fetchall() if name not in django_tables]
+        emptied = [name for name, keyed in tables if not keyed]
+        cursor.execute("SELECT to_regclass('timescaledb_information.continuous_aggregates') IS NOT NULL")
+        if cursor.fetchone()[0]:
+            cursor.execute(CONTINUOUS_AGGREGATES_SQL)
+            emptied += [row[0] for row in cursor.fetchall()]
+        if emptied:
+            cursor.execute("TRUNCATE " + ", ".join(quote(name) for name in emptied))
+        for name in (name for name, keyed in tables if keyed):
+            cursor.execute(NON_KEY_COLUMNS_SQL, [quote(name)])
+            columns = [row[0] for row in cursor.fetchall()]
+            if columns:
+                cursor.execute(f"UPDATE {quote(name)} SET " + ", ".join(f"{quote(c)} = DEFAULT" for c in columns))
