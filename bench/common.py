@@ -19,7 +19,7 @@ ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:543
 DEFAULT_PORT = 8765
 SECRET_KEY = "bench-only-secret-key-0123456789-abcdefghijklmnopq"  # 50 characters, loopback use only
 
-# The server's environment, as the brief for issue 5 fixes it: no rate limits,
+# The server's environment for measuring: no rate limits,
 # Redis db 3 (not the dev instance's db 0), quiet logs.
 SERVER_ENV = {
     "DATABASE_URL": DATABASE_URL,

@@ -8,7 +8,7 @@ from telemetry.edition import LICENSE_SQL
 
 @register(Tags.database)
 def timescaledb_is_available(app_configs, databases=None, **kwargs):
-    """malti.E001/E002: Malti needs TimescaleDB loaded and installed."""
+    """malti.E000/E001: Malti needs the database, with TimescaleDB loaded or loadable."""
     if not databases or "default" not in databases:
         return []
     try:

@@ -2,7 +2,7 @@
 
 Created by migration 0001 with RunSQL rather than django-timescaledb's
 TimescaleModel: that model always drops the table's primary key and adds an
-`id` column, and COPY into a table without an id is markedly faster (DESIGN.md).
+`id` column, and COPY into a table without an id is markedly faster.
 The model is unmanaged and read-only for the ORM; writes go through
 `Request.objects.ingest()`, which uses binary COPY.
 """

@@ -12,7 +12,8 @@ def refresh(window=None) -> str:
 
         if connection.in_atomic_block:
             raise RuntimeError("Continuous aggregates cannot be refreshed inside a transaction.")
-        return f"Refreshed {refresh_continuous_aggregates(window)} continuous aggregates."
+        count, notes = refresh_continuous_aggregates(window)
+        return "; ".join([f"Refreshed {count} continuous aggregates", *notes]) + "."
     from telemetry.rollups import refresher
 
     if window:

@@ -18,13 +18,22 @@ minutes (this refresh's, and each query's raw tail) scans all of those pages.
 Late and out-of-order records only log an older minute, which the next
 refresh recomputes. A second refresher waits on the lock; a killed one rolls
 back, leaving the log for the next run.
+
+Recomputing deletes a bucket before it inserts it again, so a bucket is
+recomputed only while its source (raw rows, or the level below) still holds
+it: retention may have dropped the source, and its rows could not be rebuilt.
+Those buckets are skipped and reported; coarser levels still recompute them
+from a level that holds them. Each materialisation is recomputed in its own
+savepoint: one that fails is logged, its buckets stay in the log for the next
+refresh, and its level's watermark (and every coarser one) stops before them,
+so queries read them from finer levels meanwhile; the others go on.
 """
 
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from telemetry.rollups.catalog import (
     LEVELS,
@@ -35,6 +44,7 @@ from telemetry.rollups.catalog import (
     finer,
     select_sql,
 )
+from telemetry.rollups.progress import held_from, relations_of
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +71,13 @@ MARK_DIRTY_BUCKETS_SQL = (
     "INSERT INTO malti_dirty_buckets (level, bucket) "
     "SELECT %s, time_bucket(%s::interval, b) FROM unnest(%s::timestamptz[]) b GROUP BY 2"
 )
-WATERMARK_SQL = "UPDATE malti_refresh_state SET watermark = time_bucket(%s::interval, %s::timestamptz) WHERE level = %s"
+RELOG_DIRTY_MINUTES_SQL = "INSERT INTO malti_dirty_minutes (bucket) SELECT unnest(%s::timestamptz[])"
+# Never backwards: a bucket that failed after the watermark passed it (a late
+# record's) is read from this level, one late record short, until it succeeds.
+WATERMARK_SQL = (
+    "UPDATE malti_refresh_state SET watermark = greatest(watermark, time_bucket(%s::interval, %s::timestamptz)) "
+    "WHERE level = %s RETURNING watermark"
+)
 READ_STATE_SQL = "SELECT level, watermark, open_until FROM malti_refresh_state"
 OPEN_UNTIL_SQL = "UPDATE malti_refresh_state SET open_until = %s"
 # Keep the versions a query planned a moment ago may still read: the previous
@@ -83,10 +99,21 @@ INSERT_BUCKETS_SQL = "INSERT INTO {relation} {select}"
 class RefreshReport:
     buckets: dict[str, int] = field(default_factory=dict)
     watermark: datetime | None = None
+    # level -> (buckets, first, last) not recomputed: their source no longer holds them.
+    skipped: dict[str, tuple[int, datetime, datetime]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # relation -> error, retried next refresh
 
     def __str__(self):
         done = ", ".join(f"{count} {level}" for level, count in self.buckets.items() if count) or "nothing new"
-        return f"refreshed {done}; complete up to {self.watermark:%Y-%m-%d %H:%M} UTC"
+        text = f"refreshed {done}; complete up to {self.watermark:%Y-%m-%d %H:%M} UTC"
+        for level, (count, first, last) in self.skipped.items():
+            text += (
+                f"; skipped {count} {level} bucket(s) from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC "
+                f"(their source no longer holds them; kept as they were)"
+            )
+        if self.failed:
+            text += f"; FAILED {', '.join(self.failed)} (kept in the log, retried next refresh)"
+        return text
 
 
 def _ranges(buckets: list[datetime], width) -> list[tuple[datetime, datetime]]:
@@ -100,14 +127,50 @@ def _ranges(buckets: list[datetime], width) -> list[tuple[datetime, datetime]]:
     return [(start, end) for start, end in ranges]
 
 
-def _recompute(cursor, level: Level, ranges):
+def _recompute(cursor, level: Level, ranges, report: RefreshReport) -> bool:
+    """Recompute `ranges` of every materialisation, each in a savepoint; False if one failed."""
     time_column = "created_at" if finer(level) is None else "bucket"
+    ok = True
     for materialisation in MATERIALISATIONS:
         relation = materialisation.relation(level)
         select = select_sql(level, materialisation, where=f"WHERE {time_column} >= %s AND {time_column} < %s")
-        for start, end in ranges:
-            cursor.execute(DELETE_BUCKETS_SQL.format(relation=relation), [start, end])
-            cursor.execute(INSERT_BUCKETS_SQL.format(relation=relation, select=select), [start, end])
+        try:
+            with transaction.atomic():
+                for start, end in ranges:
+                    cursor.execute(DELETE_BUCKETS_SQL.format(relation=relation), [start, end])
+                    cursor.execute(INSERT_BUCKETS_SQL.format(relation=relation, select=select), [start, end])
+        except DatabaseError as exc:
+            log.error("rollup refresh of %s failed, retrying next refresh: %s", relation, exc)
+            report.failed[relation] = str(exc).strip()
+            ok = False
+    return ok
+
+
+def _relog(cursor, level: Level, buckets: list[datetime]):
+    """Put buckets that failed back in the log, for the next refresh."""
+    if finer(level) is None:
+        cursor.execute(RELOG_DIRTY_MINUTES_SQL, [buckets])
+    else:
+        cursor.execute(MARK_DIRTY_BUCKETS_SQL, [level.name, level.interval, buckets])
+
+
+def _held(cursor, level: Level, touched: list[datetime], report: RefreshReport) -> list[datetime]:
+    """The buckets whose source still holds them; the others are reported as skipped."""
+    source = finer(level)
+    start = held_from(cursor, relations_of(source))
+    held = [bucket for bucket in touched if start is not None and bucket >= start]
+    skipped = [bucket for bucket in touched if start is None or bucket < start]
+    if skipped:
+        report.skipped[level.name] = (len(skipped), skipped[0], skipped[-1] + level.width)
+        log.warning(
+            "rollup refresh skipped %d %s bucket(s) from %s to %s: %s no longer holds them",
+            len(skipped),
+            level.name,
+            skipped[0],
+            skipped[-1] + level.width,
+            "raw" if source is None else source.name,
+        )
+    return held
 
 
 def _write_open_buckets(cursor, marks: dict, horizon: datetime, previous: datetime | None):
@@ -147,6 +210,7 @@ def refresh() -> RefreshReport:
         cursor.execute(TAKE_DIRTY_MINUTES_SQL, [horizon])
         touched = sorted({row[0] for row in cursor.fetchall()})
         new_minutes = bool(touched)
+        complete_until = horizon  # how far every finer level is complete, after a failure
         for level in LEVELS:
             if finer(level) is not None:
                 cursor.execute(TAKE_DIRTY_BUCKETS_SQL, [level.name, horizon])
@@ -156,16 +220,29 @@ def refresh() -> RefreshReport:
                 touched = [b for b in touched if b + level.width <= horizon]
                 if incomplete:
                     cursor.execute(MARK_DIRTY_BUCKETS_SQL, [level.name, level.interval, incomplete])
-            if touched:
-                _recompute(cursor, level, _ranges(touched, level.width))
-            report.buckets[level.name] = len(touched)
+            held = _held(cursor, level, touched, report) if touched else []
+            # Skipped buckets too: a coarser level may rebuild them from this one.
+            propagate = touched
+            if held and not _recompute(cursor, level, _ranges(held, level.width), report):
+                _relog(cursor, level, held)
+                complete_until = min(complete_until, held[0])
+                propagate = sorted(set(touched) - set(held))
+                held = []
+            report.buckets[level.name] = len(held)
             coarser = LEVELS[LEVELS.index(level) + 1] if level is not LEVELS[-1] else None
-            if coarser is not None and touched:
-                cursor.execute(MARK_DIRTY_BUCKETS_SQL, [coarser.name, coarser.interval, touched])
-            cursor.execute(WATERMARK_SQL, [level.interval, horizon, level.name])
+            if coarser is not None and propagate:
+                cursor.execute(MARK_DIRTY_BUCKETS_SQL, [coarser.name, coarser.interval, propagate])
+            cursor.execute(WATERMARK_SQL, [level.interval, min(horizon, complete_until), level.name])
         marks, open_until = refresh_state(cursor)
         if new_minutes or open_until != horizon:
-            _write_open_buckets(cursor, marks, horizon, previous=open_until)
+            try:
+                with transaction.atomic():
+                    _write_open_buckets(cursor, marks, horizon, previous=open_until)
+            except DatabaseError as exc:
+                # Without a complete version, queries must read the open part from finer levels.
+                log.error("rollup refresh of the open buckets failed, retrying next refresh: %s", exc)
+                report.failed["open buckets"] = str(exc).strip()
+                cursor.execute(OPEN_UNTIL_SQL, [None])
         report.watermark = horizon
     log.debug("rollup refresh: %s", report)
     return report

@@ -68,15 +68,20 @@ class Command(BaseCommand):
                 connection.close()
 
     def _refresh(self, verbosity):
+        # Failures and skips are logged by the refresher; the next pass retries.
         report = refresher.refresh()
-        if verbosity >= 1 and any(report.buckets.values()):
+        if verbosity >= 1 and (any(report.buckets.values()) or report.failed or report.skipped):
             self.stdout.write(f"{time.strftime('%H:%M:%S')} {report}")
 
     def _retention(self, verbosity):
         IngestReceipt.objects.prune()
-        dropped = retention.apply()
-        if verbosity >= 1 and any(dropped.values()):
-            detail = ", ".join(f"{count} from {level}" for level, count in dropped.items() if count)
+        report = retention.apply()
+        if verbosity >= 1 and any(report.dropped.values()):
+            detail = ", ".join(f"{count} from {level}" for level, count in report.dropped.items() if count)
             self.stdout.write(
-                f"{time.strftime('%H:%M:%S')} retention dropped {sum(dropped.values())} chunk(s): {detail}"
+                f"{time.strftime('%H:%M:%S')} retention dropped {sum(report.dropped.values())} chunk(s): {detail}"
             )
+        if any(report.waiting.values()):
+            detail = ", ".join(f"{count} from {level}" for level, count in report.waiting.items() if count)
+            waiting = sum(report.waiting.values())
+            log.warning("retention kept %s chunk(s) past retention, not rolled up yet: %s", waiting, detail)

@@ -7,12 +7,13 @@ from telemetry.models.raw import utcnow
 
 class Command(BaseCommand):
     help = (
-        "Bring the rollups up to date now. With --start/--end, recompute that range from raw rows "
-        "(e.g. after importing old data). The worker does this on its own every few seconds."
+        "Bring the rollups up to date now. With --start/--end, recompute that range, each level from the finest "
+        "level that still holds it (raw rows, then 1min, 5min, ...); what no source holds any more is kept as it "
+        "is and reported. The worker (or, community edition, TimescaleDB) does this on its own."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--start", help="ISO 8601 start of a range to recompute from raw rows.")
+        parser.add_argument("--start", help="ISO 8601 start of a range to recompute.")
         parser.add_argument("--end", help="ISO 8601 end of that range (default: now).")
 
     def handle(self, *args, start=None, end=None, verbosity=1, **options):
@@ -27,5 +28,8 @@ class Command(BaseCommand):
                 raise CommandError("--start must be before --end")
             window = (begin, finish)
         message = rollups.refresh(window)
+        if "FAILED" in message:
+            raise CommandError(message)
         if verbosity:
-            self.stdout.write(self.style.SUCCESS(message))
+            style = self.style.WARNING if "skipped" in message else self.style.SUCCESS
+            self.stdout.write(style(message))

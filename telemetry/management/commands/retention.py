@@ -15,6 +15,18 @@ def _human(duration) -> str:
     return f"{seconds} seconds"
 
 
+def _moment(moment) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "-"
+
+
+def _behind(progress) -> str:
+    if progress is None:
+        return "-"
+    if progress.behind is None:
+        return "never refreshed"
+    return "up to date" if not progress.behind else _human(progress.behind)
+
+
 class Command(BaseCommand):
     help = "Show, change and apply how long each level (raw, 1min, 5min, 1hour, 6hour, 1day, 1week) keeps data."
 
@@ -31,15 +43,17 @@ class Command(BaseCommand):
         getattr(self, f"do_{action}")(**options)
 
     def do_show(self, **_):
-        edition = "community (TimescaleDB policies)" if has_continuous_aggregates() else "apache (Malti's worker)"
+        edition = "community (Malti's TimescaleDB job)" if has_continuous_aggregates() else "apache (Malti's worker)"
         self.stdout.write(f"Retention, enforced by the {edition} edition path:")
-        self.stdout.write(f"{'level':6}  {'keep for':>10}  {'oldest':25}  {'newest':25}  {'size':>10}")
+        self.stdout.write(
+            f"{'level':6}  {'keep for':>10}  {'oldest':25}  {'newest':25}  {'size':>10}  {'complete until':25}  behind"
+        )
         for report in retention.show():
-            oldest = f"{report.oldest:%Y-%m-%d %H:%M:%S} UTC" if report.oldest else "-"
-            newest = f"{report.newest:%Y-%m-%d %H:%M:%S} UTC" if report.newest else "-"
+            progress = report.progress
             self.stdout.write(
-                f"{report.level:6}  {_human(report.keep_for):>10}  {oldest:25}  {newest:25}  "
-                f"{filesizeformat(report.size_bytes):>10}"
+                f"{report.level:6}  {_human(report.keep_for):>10}  {_moment(report.oldest):25}  "
+                f"{_moment(report.newest):25}  {filesizeformat(report.size_bytes):>10}  "
+                f"{_moment(progress.watermark if progress else None):25}  {_behind(progress)}"
             )
 
     def do_set(self, level, duration, **_):
@@ -50,11 +64,19 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{level} now keeps {_human(kept)} of data."))
 
     def do_apply(self, dry_run=False, verbosity=1, **_):
-        dropped = retention.apply(dry_run=dry_run)
+        report = retention.apply(dry_run=dry_run)
         if verbosity >= 2:
-            for level, count in dropped.items():
+            for level, count in report.dropped.items():
                 self.stdout.write(f"  {level:6} {count} chunk(s)")
-        total = sum(dropped.values())
-        detail = ", ".join(f"{count} from {level}" for level, count in dropped.items() if count) or "none"
+        total = sum(report.dropped.values())
+        detail = ", ".join(f"{count} from {level}" for level, count in report.dropped.items() if count) or "none"
         verb = "Would drop" if dry_run else "Dropped"
         self.stdout.write(self.style.SUCCESS(f"{verb} {total} chunk(s) past retention ({detail})."))
+        waiting = {level: count for level, count in report.waiting.items() if count}
+        if waiting:
+            detail = ", ".join(f"{count} from {level}" for level, count in waiting.items())
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Kept {sum(waiting.values())} chunk(s) past retention that are not rolled up yet ({detail})."
+                )
+            )
