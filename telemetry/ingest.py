@@ -152,7 +152,10 @@ def _records(payload, limits: IngestLimits) -> list:
 def parse_timestamp(value, index: int, limits: IngestLimits, now: datetime) -> datetime:
     if value is None or value == "":
         return now
-    moment = _moment(value, index)
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        moment = _moment(value, index)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)  # naive timestamps are UTC
     # Compare before converting: astimezone(UTC) overflows near years 1 and 9999.
@@ -166,12 +169,13 @@ def parse_timestamp(value, index: int, limits: IngestLimits, now: datetime) -> d
 
 
 def _moment(value, index: int) -> datetime:
-    """An ISO 8601 string, or Unix time as a number or numeric string, as the original's pydantic reads them."""
+    """What fromisoformat() refused, as the original's pydantic reads it: a lowercase z, or Unix time."""
     if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value[:-1] + "Z" if value.endswith("z") else value)
-        except ValueError:
-            pass
+        if value.endswith("z"):
+            try:
+                return datetime.fromisoformat(value[:-1] + "Z")
+            except ValueError:
+                pass
         if not _numeric_string(value):
             raise InvalidRecord(index, "created_at", f"is not an ISO 8601 timestamp or Unix time: {value[:40]!r}")
         value = float(value)
