@@ -2,8 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from django.utils import timezone
-
+from malti_site import clock
 from telemetry.rollups.catalog import LEVELS
 from telemetry.rollups.query import MetricsReader, Scope, ceil_to, floor_to
 
@@ -23,6 +22,6 @@ def request_counts(keys: list[str]) -> dict[str, int]:
     if not keys:
         return {}
     coarsest = LEVELS[-1]
-    scope = Scope(start=FIRST_WEEK, end=ceil_to(timezone.now() + AHEAD, coarsest), level=coarsest, filters={})
+    scope = Scope(start=FIRST_WEEK, end=ceil_to(clock.now() + AHEAD, coarsest), level=coarsest, filters={})
     rows = MetricsReader(scope, tuple(keys)).counts(("service",))
     return {row["service"]: row["count"] for row in rows}
