@@ -18,7 +18,7 @@ die() { printf '[malti] %s\n' "$*" >&2; exit 1; }
 # The example file's placeholders must not reach a running install.
 refuse_placeholders() {
   case "${DATABASE_URL:-}" in
-    *:change-me@*) die "DATABASE_URL still has the example password 'change-me': set POSTGRES_PASSWORD in docker/.env." ;;
+    *:change-me@*) die "DATABASE_URL still has the example password 'change-me': set MALTI_DB_PASSWORD in docker/.env." ;;
   esac
   if [ "${MALTI_ADMIN_PASSWORD:-}" = "change-me" ]; then
     die "MALTI_ADMIN_PASSWORD is still the example's 'change-me': set a real password in docker/.env."

@@ -121,6 +121,20 @@ def test_plain_compose_publishes_web_on_loopback(compose):
     assert web["environment"]["DATABASE_URL"] == "postgres://malti:change-me@timescaledb:5432/malti"
 
 
+def test_malti_connects_as_its_own_role_which_the_database_container_creates(compose):
+    services = resolved(compose, "compose.yml")["services"]
+    database = services["timescaledb"]
+    assert database["environment"]["POSTGRES_USER"] == "postgres"
+    assert database["environment"]["MALTI_DB_USER"] == "malti"
+    for name in ("web", "worker"):
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://malti:")
+    # The one file, so the image's own initialisation scripts stay visible beside it.
+    (mount,) = [volume for volume in database["volumes"] if volume["type"] == "bind"]
+    assert mount["source"] == str(DOCKER / "initdb" / "010_malti_role.sh")
+    assert mount["target"] == "/docker-entrypoint-initdb.d/010_malti_role.sh"
+    assert mount["read_only"] is True
+
+
 def test_prod_overlay_puts_web_behind_caddy_only(compose):
     project = resolved(compose, "compose.yml", "compose.prod.yml")
     web, caddy = project["services"]["web"], project["services"]["caddy"]
@@ -140,6 +154,7 @@ def test_prod_overlay_puts_web_behind_caddy_only(compose):
     [
         (("compose.yml",), "MALTI_SECRET_KEY"),
         (("compose.yml",), "POSTGRES_PASSWORD"),
+        (("compose.yml",), "MALTI_DB_PASSWORD"),
         (("compose.yml", "compose.prod.yml"), "MALTI_DOMAIN"),
     ],
 )

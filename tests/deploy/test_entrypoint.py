@@ -40,7 +40,7 @@ def test_it_runs_any_other_command_as_given():
 def test_it_refuses_the_example_database_password():
     result = entrypoint("web", DATABASE_URL="postgres://malti:change-me@timescaledb:5432/malti")
     assert result.returncode == 1
-    assert "POSTGRES_PASSWORD" in result.stderr
+    assert "MALTI_DB_PASSWORD" in result.stderr
 
 
 def test_it_refuses_the_example_admin_password():
