@@ -119,3 +119,13 @@ latency_warning_threshold = 800
         "latency_critical_ms": 800,
     }
     assert "0 created, 0 updated" in run(malti_toml)
+
+
+def test_a_namesake_in_another_tenant_is_another_service_but_keys_stay_unique(malti_toml, tmp_path):
+    run(malti_toml, "--tenant", "Acme")
+    other = tmp_path / "other.toml"
+    other.write_text('[services.checkout]\napi_key = "Zq3v9XkT1pLw8RfY2sHc6NdJ0bGm4"\n')
+    run(other, "--tenant", "Bolt")
+    assert sorted(Service.objects.filter(name="checkout").values_list("tenant__name", flat=True)) == ["Acme", "Bolt"]
+    with pytest.raises(CommandError, match="keys must be unique"):
+        run(malti_toml, "--tenant", "Bolt")
