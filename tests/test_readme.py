@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from tests.conftest import edition_is_community
+from tests.databases import connect, scratch_database
 
 README = (Path(settings.BASE_DIR) / "README.md").read_text()
 
@@ -75,18 +76,6 @@ USER_LOGINS_SQL = "SELECT username, password FROM auth_user ORDER BY id"
 USER_KEYS_SQL = "SELECT digest, revoked_at FROM accounts_apikey ORDER BY id"
 
 
-def connect(dbname: str) -> psycopg.Connection:
-    db = settings.DATABASES["default"]
-    return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"],
-        dbname=dbname,
-        autocommit=True,
-    )
-
-
 def fingerprint(dbname: str):
     """The tables, logins and keys of a database, or None if it does not exist."""
     try:
@@ -104,13 +93,8 @@ def fingerprint(dbname: str):
 @pytest.fixture
 def own_database():
     """A database of this test's own on the test server (never the user's), dropped afterwards."""
-    name = f"test_malti_run_{os.getpid()}"
-    with connect("postgres") as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield name
-    with connect("postgres") as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(f"test_malti_run_{os.getpid()}") as name:
+        yield name
 
 
 @contextmanager

@@ -5,9 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.conf import settings
+
+from tests.databases import connect, scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "docker" / "initdb" / "010_malti_role.sh"
@@ -20,18 +21,6 @@ OWNERS_SQL = (
 SUPERUSER_SQL = "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
 
 
-def connect(dbname: str, **changes) -> psycopg.Connection:
-    db = {**settings.DATABASES["default"], **changes}
-    return psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"],
-        dbname=dbname,
-        autocommit=True,
-    )
-
-
 @pytest.fixture
 def fresh_volume():
     """A new database with TimescaleDB created by a superuser, as the image's first script leaves it."""
@@ -40,11 +29,6 @@ def fresh_volume():
         if not admin.execute(SUPERUSER_SQL).fetchone()[0]:
             pytest.skip("needs a superuser, as the container's initialisation runs")
     name, role = f"test_malti_initdb_{os.getpid()}", f"malti_owner_{os.getpid()}"
-    with connect("postgres") as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    with connect(name) as database:
-        database.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
     env = {
         **os.environ,
         "PGHOST": db["HOST"] or "127.0.0.1",
@@ -55,10 +39,14 @@ def fresh_volume():
         "MALTI_DB_USER": role,
         "MALTI_DB_PASSWORD": PASSWORD,
     }
-    yield name, role, env
-    with connect("postgres") as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+    try:
+        with scratch_database(name):
+            with connect(name) as database:
+                database.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+            yield name, role, env
+    finally:
+        with connect("postgres") as admin:  # after its database: the role owns it
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 def initdb(env) -> subprocess.CompletedProcess:
