@@ -176,3 +176,11 @@ def test_the_run_command_serves_the_demo_and_a_restart_keeps_its_logins_and_keys
     assert fingerprint(own_database)[1:] == logins
     # Everything above ran on the test's own database: the user's is as it was.
     assert fingerprint(dj_database_url.parse(settings.DATABASE_URL)["NAME"]) == users_database
+
+
+def test_the_set_up_text_names_the_reset_option_run_sh_has():
+    assert "`scripts/run.sh --reset-demo`" in section("Set up")
+    usage = subprocess.run(["bash", "scripts/run.sh", "--help"], cwd=settings.BASE_DIR, capture_output=True, text=True)
+    assert usage.returncode == 0 and "--reset-demo" in usage.stdout
+    refused = subprocess.run(["bash", "scripts/run.sh", "--no-such-option"], cwd=settings.BASE_DIR, capture_output=True)
+    assert refused.returncode == 2
