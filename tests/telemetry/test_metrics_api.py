@@ -333,3 +333,22 @@ def test_the_service_filter_selects_every_stored_key_of_that_name_and_shows_name
         assert build_response(parse({"service": name}, now), visible)["metrics_summary"]["total_requests"] == 0
     assert filter_values(parse({}, now), visible)["services"] == ["billing", "checkout"]
     assert filter_values(parse({"service": "billing"}, now), visible)["endpoints"] == ["/b"]
+
+
+@pytest.mark.parametrize("path", [AGGREGATE, REALTIME, "/api/v1/metrics/filters"])
+def test_the_schema_declares_the_fields_the_interval_enum_and_every_error_answer(client, path):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"][path]["get"]
+    assert set(operation["responses"]) == {"200", "401", "403", "422", "429", "503"}
+    for code in ("401", "403", "422", "429", "503"):
+        body = operation["responses"][code]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert schema["components"]["schemas"][body]["properties"].keys() == {"detail"}
+    interval = next(p for p in operation["parameters"] if p["name"] == "interval")["schema"]
+    levels = {"1min"} if path == REALTIME else {"1min", "5min", "1hour", "6hour", "1day", "1week"}
+    assert set(interval["enum"]) == levels
+    if path != "/api/v1/metrics/filters":
+        assert "every request" in operation["description"]
+        assert ("at most 60 minutes" in operation["description"]) == (path == REALTIME)
+        point = schema["components"]["schemas"]["TimeSeriesPoint"]["properties"]
+        assert point["bucket"]["format"] == "date-time"
+        assert point["p95_latency"] == {**point["p95_latency"], "type": "number", "nullable": True}
