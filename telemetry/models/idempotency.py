@@ -3,6 +3,8 @@ from datetime import timedelta
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+# Receipts older than this are pruned: by the worker on the Apache edition, by
+# a TimescaleDB job on the community edition (migration 0009 has its copy).
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 
 

@@ -14,7 +14,7 @@ distinct codes, and the panels need just the error counts, which are columns.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from telemetry.rollups.histogram import HISTOGRAM_COLUMNS, RAW_HISTOGRAM_MEASURES, ROLLUP_HISTOGRAM_MEASURES
+from telemetry.rollups.histogram import HISTOGRAM_COLUMNS, RAW_HISTOGRAM_MEASURES, rollup_histogram_measures
 
 ALL_DIMENSIONS = ("service", "node", "method", "endpoint", "consumer", "context", "status")
 
@@ -25,6 +25,8 @@ class Level:
     width: timedelta
     interval: str  # PostgreSQL interval literal
     chunk: str  # chunk interval of its hypertable
+    # Type of the histogram slots h1..h129 (see SLOT_TYPES).
+    slot_type: str = "bigint"
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,17 @@ class Materialisation:
         return set(dimensions) <= set(self.dimensions)
 
 
+# A slot of one row counts at most (bucket width) x (requests per second) of one
+# service. At 1,000,000/s -- over three times the raw table's measured COPY
+# ceiling (bench/README.md), all in one latency slot -- a minute holds 6e7 and
+# five minutes 3e8, under INTEGER's 2^31 - 1 (2.1e9); an hour would hold 3.6e9,
+# so the 1-hour level and coarser count in BIGINT. (The small levels keep
+# INTEGER: they are the biggest tables.) Every other measure is BIGINT:
+# response_time_sum is in-flight milliseconds, at most concurrency x bucket
+# width, and 2^63 ms in a week would take 1.5e10 requests in flight.
 LEVELS = (
-    Level("1min", timedelta(minutes=1), "1 minute", "1 day"),
-    Level("5min", timedelta(minutes=5), "5 minutes", "7 days"),
+    Level("1min", timedelta(minutes=1), "1 minute", "1 day", slot_type="integer"),
+    Level("5min", timedelta(minutes=5), "5 minutes", "7 days", slot_type="integer"),
     Level("1hour", timedelta(hours=1), "1 hour", "30 days"),
     # Between hours and days: a range's partial days at its two ends are at
     # most 3 quarter-days and 5 hours each, instead of up to 23 hours.
@@ -104,14 +114,20 @@ RAW_MEASURES = {
     "response_time_max": "max(response_time)",
     **RAW_HISTOGRAM_MEASURES,
 }
-ROLLUP_MEASURES = {
+ROLLUP_COUNT_MEASURES = {
     "request_count": "sum(request_count)::bigint",
     **{name: f"sum({name})::bigint" for name in ERROR_COUNTS},
     "response_time_sum": "sum(response_time_sum)::bigint",
     "response_time_min": "min(response_time_min)",
     "response_time_max": "max(response_time_max)",
-    **ROLLUP_HISTOGRAM_MEASURES,
 }
+
+
+def rollup_measures(level: Level) -> dict[str, str]:
+    """Each measure merged from the level below's rows, histogram slots as the level stores them."""
+    return {**ROLLUP_COUNT_MEASURES, **rollup_histogram_measures(level.slot_type)}
+
+
 MEASURES = tuple(RAW_MEASURES)
 COUNT_MEASURES = MEASURES[: -len(HISTOGRAM_COLUMNS)]
 
@@ -144,7 +160,7 @@ def select_sql(level: Level, materialisation: Materialisation, where: str = "", 
     """
     dims = ", ".join(materialisation.dimensions)
     from_raw = finer(level) is None
-    measures = measures_sql(RAW_MEASURES if from_raw else ROLLUP_MEASURES)
+    measures = measures_sql(RAW_MEASURES if from_raw else rollup_measures(level))
     time_column = "created_at" if from_raw else "bucket"
     return (
         f"SELECT time_bucket(INTERVAL '{level.interval}', {time_column}) AS bucket, {dims}, {measures} "
@@ -153,10 +169,11 @@ def select_sql(level: Level, materialisation: Materialisation, where: str = "", 
 
 
 def open_column_definitions(materialisation: Materialisation) -> str:
-    return f"until TIMESTAMPTZ NOT NULL, level TEXT NOT NULL, {column_definitions(materialisation)}"
+    # One table for the open buckets of every level: slots as wide as the widest level's.
+    return f"until TIMESTAMPTZ NOT NULL, level TEXT NOT NULL, {column_definitions(materialisation, 'bigint')}"
 
 
-def column_definitions(materialisation: Materialisation) -> str:
+def column_definitions(materialisation: Materialisation, slot_type: str) -> str:
     types = {
         "status": "SMALLINT NOT NULL",
         "service": "TEXT NOT NULL",
@@ -172,5 +189,5 @@ def column_definitions(materialisation: Materialisation) -> str:
         + "".join(f"{name} BIGINT NOT NULL, " for name in ERROR_COUNTS)
         + "response_time_sum BIGINT NOT NULL, "
         "response_time_min INTEGER NOT NULL, response_time_max INTEGER NOT NULL, "
-        + ", ".join(f"{column} INTEGER" for column in HISTOGRAM_COLUMNS)
+        + ", ".join(f"{column} {slot_type.upper()}" for column in HISTOGRAM_COLUMNS)
     )

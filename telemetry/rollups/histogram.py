@@ -6,12 +6,13 @@ times x with (i-1)·W <= ln(1 + x) < i·W, W = ln(60001)/128 ≈ 0.0860, so
 (slot 0, below 0 ms, is always empty and not stored). TimescaleDB's
 `histogram()` counts raw response times into slots in both editions.
 
-A rollup stores slot i in its own INTEGER column `h<i>`, NULL when empty. Merging
+A rollup stores slot i in its own column `h<i>`, NULL when empty. Merging
 histograms across rows is then PostgreSQL's native `sum()` per column, about
 ten times faster than adding arrays in plpgsql, and NULLs take no space, so
 the rows stay as small as a packed array would make them. Histograms merge
-exactly across any filter and time range. (A rollup row holds at most
-2^31 - 1 requests per slot; a refresh fails loudly rather than wrap.)
+exactly across any filter and time range. The column type is the level's
+(catalog.Level.slot_type): INTEGER where a bucket cannot reach 2^31 - 1
+requests in one slot, BIGINT from the 1-hour level up.
 
 A percentile is the nearest-rank value (PostgreSQL's percentile_disc): find
 the slot holding rank ceil(q·n) and report its geometric midpoint in
@@ -37,9 +38,16 @@ RAW_HISTOGRAM_SQL = f"histogram(ln(1 + response_time), 0, ln({1 + UPPER_MS}), {B
 # Each histogram column from raw rows (PostgreSQL computes the shared aggregate
 # once), and from rollup rows merged.
 RAW_HISTOGRAM_MEASURES = {f"h{slot}": f"NULLIF(({RAW_HISTOGRAM_SQL})[{slot + 1}], 0)" for slot in STORED_SLOTS}
-ROLLUP_HISTOGRAM_MEASURES = {column: f"sum({column})::integer" for column in HISTOGRAM_COLUMNS}
+
+
+def rollup_histogram_measures(slot_type: str) -> dict[str, str]:
+    """Each histogram column merged from rollup rows, as the level's column type."""
+    return {column: f"sum({column})::{slot_type}" for column in HISTOGRAM_COLUMNS}
+
+
 # Rows merged into one array a query returns: counts of slots 1..129, NULL for empty ones.
-MERGED_HISTOGRAM_SQL = "ARRAY[" + ", ".join(f"sum(h{slot})" for slot in STORED_SLOTS) + "]"
+# (sum() of a BIGINT column is numeric: cast back, a query's total never nears 2^63.)
+MERGED_HISTOGRAM_SQL = "ARRAY[" + ", ".join(f"sum(h{slot})::bigint" for slot in STORED_SLOTS) + "]"
 
 
 def merge(histograms) -> list[int]:

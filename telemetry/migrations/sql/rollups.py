@@ -6,7 +6,10 @@ policies. Apache edition (no continuous aggregates): hypertables with the same
 names and columns, filled by Malti's refresher (telemetry/rollups/refresher.py).
 """
 
+from datetime import timedelta
+
 from telemetry.edition import COMMUNITY, current_license
+from telemetry.rollups.continuous import REFRESH_POLICY
 from telemetry.rollups.catalog import (
     LEVELS,
     OPEN_MATERIALISATIONS,
@@ -28,18 +31,9 @@ CREATE INDEX IF NOT EXISTS malti_dirty_buckets_level_bucket ON malti_dirty_bucke
 """
 DROP_REFRESH_STATE = "DROP TABLE IF EXISTS malti_refresh_state; DROP TABLE IF EXISTS malti_dirty_buckets;"
 
-# Continuous-aggregate refresh windows (start_offset, end_offset, schedule).
-# Late records are accepted only within raw retention (6 hours by default),
-# so each level re-reads a little more than that; the 1-minute window must
-# stay inside raw retention (`retention set` enforces it).
-REFRESH_POLICY = {
-    "1min": ("6 hours", "1 minute", "1 minute"),
-    "5min": ("12 hours", "5 minutes", "5 minutes"),
-    "1hour": ("2 days", "1 hour", "30 minutes"),
-    "6hour": ("3 days", "6 hours", "1 hour"),
-    "1day": ("4 days", "1 day", "1 hour"),
-    "1week": ("21 days", "7 days", "1 day"),
-}
+# Continuous aggregates are created with the refresh windows of the default
+# raw retention (6 hours); 0009 and `retention set` make them follow the setting.
+CREATED_WITH_RAW_RETENTION = timedelta(hours=6)
 
 
 # Community edition: TimescaleDB's own retention policies (the worker applies retention on Apache).
@@ -59,7 +53,7 @@ def apache_statements() -> list[str]:
     statements = []
     for level, materialisation in relations():
         name = materialisation.relation(level)
-        statements.append(f"CREATE TABLE IF NOT EXISTS {name} ({column_definitions(materialisation)})")
+        statements.append(f"CREATE TABLE IF NOT EXISTS {name} ({column_definitions(materialisation, level.slot_type)})")
         statements.append(
             f"SELECT create_hypertable('{name}', 'bucket', chunk_time_interval => INTERVAL '{level.chunk}', "
             "if_not_exists => true)"
@@ -77,7 +71,8 @@ def community_statements() -> list[str]:
     statements = []
     for level, materialisation in relations():
         name = materialisation.relation(level)
-        start, end, every = REFRESH_POLICY[level.name]
+        beyond, end, every = REFRESH_POLICY[level.name]
+        start = f"{int((CREATED_WITH_RAW_RETENTION + beyond).total_seconds())} seconds"
         statements.append(
             f"CREATE MATERIALIZED VIEW IF NOT EXISTS {name} WITH (timescaledb.continuous, "
             f"timescaledb.materialized_only = false) AS {select_sql(level, materialisation)} WITH NO DATA"
