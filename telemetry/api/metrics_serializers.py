@@ -123,7 +123,3 @@ class FilterValuesSerializer(serializers.Serializer):
     endpoints = value_list("Endpoints")
     consumers = value_list("Consumers")
     contexts = value_list("Contexts")
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField(help_text="What is wrong, in words.")

@@ -1,14 +1,15 @@
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Service, visible_service_names
 from accounts.permissions import IsMetricsReader
+from malti_site.api_errors import RETRY_AFTER, error_responses
 from malti_site.ratelimits import rate_for, user_key
-from telemetry.api.metrics_serializers import ErrorSerializer, FilterValuesSerializer, MetricsSerializer
+from telemetry.api.metrics_serializers import FilterValuesSerializer, MetricsSerializer
 from telemetry.metrics import MAX_FILTER_LENGTH, BadParameter, build_response, filter_values, parse
 from telemetry.models.raw import utcnow
 from telemetry.rollups.catalog import LEVEL_BY_NAME
@@ -35,6 +36,7 @@ METRICS_PARAMETERS = [
     ),
     OpenApiParameter("service", str, description=f"A service name (every visible service of that name). {FILTER_NOTE}"),
     *[OpenApiParameter(dim, str, description=FILTER_NOTE) for dim in FILTER_DIMENSIONS if dim != "service"],
+    RETRY_AFTER,
 ]
 REALTIME_PARAMETERS = [
     OpenApiParameter(
@@ -54,7 +56,7 @@ METRICS_ERRORS = {
     429: "Rate limited; see Retry-After.",
     503: "The database is unavailable; retry after Retry-After seconds.",
 }
-ERROR_RESPONSES = {code: OpenApiResponse(ErrorSerializer, description=why) for code, why in METRICS_ERRORS.items()}
+ERROR_RESPONSES = error_responses(METRICS_ERRORS)
 DEFINITIONS = (
     " Latencies are in milliseconds over every request (the original Malti measures 2xx responses only); an error "
     "is a response with status >= 400 everywhere (the original does not count 401)."
