@@ -32,7 +32,7 @@ from telemetry.ingest import (
 )
 from telemetry.models import IngestReceipt, Request
 from telemetry.models.raw import MAX_RESPONSE_TIME_MS, STATUS_RANGE, utcnow
-from telemetry.retention_cache import raw_retention
+from telemetry.retention_cache import ingest_max_age
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ class ResponseTimeField(serializers.Field):
     {
         "anyOf": [{"type": "string", "format": "date-time"}, *NUMBER_OR_NUMERIC_STRING],
         "description": "ISO 8601 with Z, an offset or none (UTC), or Unix time in seconds (milliseconds above "
-        '2e10); missing, null or "" means now. At most MALTI_INGEST_MAX_FUTURE_SECONDS ahead and no older than '
-        "the raw retention, else a 422.",
+        '2e10); missing, null or "" means now. At most MALTI_INGEST_MAX_FUTURE_SECONDS ahead and no older than the raw '
+        "retention less 10 minutes (time for the rollups to take it before its chunk may be dropped), else a 422.",
     }
 )
 class CreatedAtField(serializers.Field):
@@ -175,7 +175,7 @@ class IngestView(APIView):
         service = request.user.service
         now = utcnow()
         limits = ingest_limits(
-            now, raw_retention(), settings.MALTI_INGEST_MAX_RECORDS, settings.MALTI_INGEST_MAX_FUTURE_SECONDS
+            now, ingest_max_age(), settings.MALTI_INGEST_MAX_RECORDS, settings.MALTI_INGEST_MAX_FUTURE_SECONDS
         )
         try:
             # The records carry the service's name; the rows store it too (for now).
