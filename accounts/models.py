@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from accounts.keys import digest_key, generate_key, visible_prefix, weakness
+from accounts.keys import digest_key, generate_key, visible_prefix
+from accounts.keys import weakness as judge_weakness
 from malti_site import clock
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -163,12 +164,12 @@ class ApiKey(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    # Only a digest is kept, so an imported key's strength is judged once, when it is imported.
+    weakness = models.CharField(
+        max_length=200, blank=True, editable=False, help_text="Why this imported key is easy to guess, if it is."
+    )
 
     objects = ApiKeyQuerySet.as_manager()
-
-    # Only a digest is kept, so a key's strength is judged once, when it is imported,
-    # and the verdict kept in its name for admin to show.
-    WEAK_NOTE = "weak key: "
 
     class Meta:
         verbose_name = "API key"
@@ -190,9 +191,6 @@ class ApiKey(models.Model):
         """Create a key and return (key, raw): the raw key is never stored, show it now."""
         kind = cls.Kind.SERVICE if service is not None else cls.Kind.USER
         raw = raw_key or generate_key(kind)
-        weak = weakness(raw) if raw_key else None
-        if weak:
-            name = f"{name}; {cls.WEAK_NOTE}{weak}".lstrip("; ")[: cls._meta.get_field("name").max_length]
         key = cls.objects.create(
             kind=kind,
             service=service,
@@ -202,13 +200,9 @@ class ApiKey(models.Model):
             digest=digest_key(raw),
             created_by=created_by,
             expires_at=expires_at,
+            weakness=(judge_weakness(raw) or "") if raw_key else "",
         )
         return key, raw
-
-    @property
-    def weakness(self) -> str | None:
-        """Why this imported key is easy to guess, as judged when it was imported."""
-        return self.name.partition(self.WEAK_NOTE)[2] or None
 
     @property
     def is_revoked(self) -> bool:
