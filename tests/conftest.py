@@ -43,6 +43,14 @@ def apache_edition(db):
         pytest.skip("tests Malti's own refresher (Apache edition)")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from tests.telemetry.helpers import pause_background_jobs
+
+    with django_db_blocker.unblock():
+        pause_background_jobs()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _static_files_without_collectstatic():
     """Serve static files from the apps (finders) instead of collectstatic's manifest."""

@@ -36,6 +36,26 @@ ORDER BY a.attnum
 """
 
 
+# Jobs created during the run (policies re-added by a test) are paused as they appear.
+PAUSE_JOBS_SQL = (
+    "SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs WHERE scheduled AND job_id >= 1000"
+)
+
+
+def pause_background_jobs():
+    """Community edition: keep TimescaleDB's scheduler out of the test database.
+
+    Its policies would refresh and drop concurrently with the tests (deadlocks in
+    clean_telemetry, "tuple concurrently updated"); tests that need a job run it
+    with CALL run_job(), which works whether the job is scheduled or not.
+    """
+    from telemetry.edition import has_continuous_aggregates
+
+    if has_continuous_aggregates():
+        with connection.cursor() as cursor:
+            cursor.execute(PAUSE_JOBS_SQL)
+
+
 def clean_telemetry():
     """Put every telemetry table back as migrate left it: the tables Django does not manage.
 
@@ -47,6 +67,7 @@ def clean_telemetry():
     primary key holds seeded state (a refresh watermark per level), so its rows
     stay and every other column goes back to its default.
     """
+    pause_background_jobs()
     django_tables = set(connection.introspection.django_table_names(include_views=False))
     django_tables.add(MigrationRecorder.Migration._meta.db_table)
     quote = connection.ops.quote_name
