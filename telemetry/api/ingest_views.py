@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import ApiKeyAuthentication
 from accounts.permissions import IsServiceKey
+from malti_site import clock
 from malti_site.api_errors import ServiceUnavailable
 from malti_site.ratelimits import ingest_key, rate_for
 from telemetry.api.parsers import IngestJSONParser
@@ -31,7 +32,7 @@ from telemetry.ingest import (
     validate_batch,
 )
 from telemetry.models import IngestReceipt, Request
-from telemetry.models.raw import MAX_RESPONSE_TIME_MS, STATUS_RANGE, utcnow
+from telemetry.models.raw import MAX_RESPONSE_TIME_MS, STATUS_RANGE
 from telemetry.retention_cache import ingest_max_age
 
 log = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ class IngestView(APIView):
     @method_decorator(ratelimit(key=ingest_key, rate=rate_for("MALTI_RATELIMIT_INGEST"), block=True))
     def post(self, request):
         service = request.user.service
-        now = utcnow()
+        now = clock.now()
         limits = ingest_limits(
             now, ingest_max_age(), settings.MALTI_INGEST_MAX_RECORDS, settings.MALTI_INGEST_MAX_FUTURE_SECONDS
         )

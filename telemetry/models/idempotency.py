@@ -1,7 +1,8 @@
 from datetime import timedelta
 
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
+
+from malti_site import clock
 
 # Receipts older than this are pruned: by the worker on the Apache edition, by
 # a TimescaleDB job on the community edition (migration 0009 has its copy).
@@ -16,7 +17,7 @@ class IngestReceiptManager(models.Manager):
         waits on the unique index until the first commits, then sees its
         receipt. An expired receipt is replaced.
         """
-        now = timezone.now()
+        now = clock.now()
         try:
             with transaction.atomic():
                 return self.create(service=service, key=key, body_digest=body_digest, created_at=now), True
@@ -29,7 +30,7 @@ class IngestReceiptManager(models.Manager):
             return receipt, False
 
     def prune(self) -> int:
-        return self.filter(created_at__lt=timezone.now() - IDEMPOTENCY_WINDOW).delete()[0]
+        return self.filter(created_at__lt=clock.now() - IDEMPOTENCY_WINDOW).delete()[0]
 
 
 class IngestReceipt(models.Model):

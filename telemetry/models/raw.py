@@ -87,7 +87,3 @@ class Request(models.Model):
 
     def __str__(self):
         return f"{self.service} {self.method} {self.endpoint} {self.status} at {self.created_at:%Y-%m-%d %H:%M:%S}"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import ApiKey, Membership, Service, Tenant
+from malti_site import clock
 from telemetry.models import Request
-from telemetry.models.raw import utcnow
 from telemetry.traffic import TrafficModel, as_rows, daily_rate
 
 DEMO_SERVICES = {"checkout": "Orders and payments", "catalog": "Product search", "accounts": "Sign-up and login"}
@@ -100,7 +100,7 @@ class Command(BaseCommand):
         model = TrafficModel(
             services=list(DEMO_SERVICES), endpoints_per_service=12, consumers=25, seed=secrets.randbits(32)
         )
-        end = utcnow()
+        end = clock.now()
         start = end - timedelta(hours=hours)
         total = 0
         step = timedelta(minutes=10)

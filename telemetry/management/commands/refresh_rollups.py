@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
+from malti_site import clock
 from telemetry import rollups
-from telemetry.models.raw import utcnow
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             finish = parse_datetime(end) if end else None
             if begin is None or (end and finish is None):
                 raise CommandError("--start and --end take ISO 8601 timestamps, e.g. 2026-11-28T06:00:00Z")
-            finish = finish or utcnow()
+            finish = finish or clock.now()
             if begin >= finish:
                 raise CommandError("--start must be before --end")
             window = (begin, finish)
