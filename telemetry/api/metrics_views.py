@@ -1,5 +1,6 @@
 from django.utils.decorators import method_decorator
 from django_ratelimit.decorators import ratelimit
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -11,10 +12,12 @@ from malti_site.api_errors import RETRY_AFTER, error_responses
 from malti_site.ratelimits import rate_for, user_key
 from telemetry.api.metrics_serializers import FilterValuesSerializer, MetricsSerializer
 from telemetry.metrics import MAX_FILTER_LENGTH, BadParameter, build_response, filter_values, parse
-from telemetry.models.raw import utcnow
+from malti_site import clock
 from telemetry.rollups.catalog import LEVEL_BY_NAME
 from telemetry.rollups.query import FILTER_DIMENSIONS
 
+# Filters as the schema states them: what parse_filters() accepts.
+FILTER = {"type": "string", "maxLength": MAX_FILTER_LENGTH, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}
 FILTER_NOTE = (
     f"Exact match, at most {MAX_FILTER_LENGTH} characters; any character a stored value can hold "
     "(no control characters)."
@@ -22,11 +25,13 @@ FILTER_NOTE = (
 METRICS_PARAMETERS = [
     OpenApiParameter(
         "start_time",
-        str,
+        OpenApiTypes.DATETIME,
         description="ISO 8601 (Z, an offset, or none for UTC); default: end_time minus 24 hours "
-        "(60 minutes for realtime). Widened down to a whole bucket.",
+        "(60 minutes for realtime). Widened down to a whole bucket. Must be before end_time.",
     ),
-    OpenApiParameter("end_time", str, description="ISO 8601; default: now. Widened up to a whole bucket."),
+    OpenApiParameter(
+        "end_time", OpenApiTypes.DATETIME, description="ISO 8601; default: now. Widened up to a whole bucket."
+    ),
     OpenApiParameter(
         "interval",
         str,
@@ -34,14 +39,16 @@ METRICS_PARAMETERS = [
         description="Bucket width. Default: up to 1 hour 1min, up to 24 hours 5min, up to 31 days 1hour, "
         "longer 1day. At most 5,000 buckets.",
     ),
-    OpenApiParameter("service", str, description=f"A service name (every visible service of that name). {FILTER_NOTE}"),
-    *[OpenApiParameter(dim, str, description=FILTER_NOTE) for dim in FILTER_DIMENSIONS if dim != "service"],
+    OpenApiParameter(
+        "service", FILTER, description=f"A service name (every visible service of that name). {FILTER_NOTE}"
+    ),
+    *[OpenApiParameter(dim, FILTER, description=FILTER_NOTE) for dim in FILTER_DIMENSIONS if dim != "service"],
     RETRY_AFTER,
 ]
 REALTIME_PARAMETERS = [
     OpenApiParameter(
         "start_time",
-        str,
+        OpenApiTypes.DATETIME,
         description="ISO 8601; default: end_time minus 60 minutes. At most 60 minutes before end_time.",
     ),
     *[p for p in METRICS_PARAMETERS if p.name not in ("start_time", "interval")],
@@ -82,7 +89,7 @@ class MetricsView(APIView):
     def scope_and_services(self, request):
         """The parsed query, and the caller's services as {stored key: display name}."""
         try:
-            scope = parse(request.query_params, utcnow(), realtime=self.realtime)
+            scope = parse(request.query_params, clock.now(), realtime=self.realtime)
         except BadParameter as exc:
             raise InvalidQuery(str(exc)) from None
         # Today a service is stored by its name; the key will become an immutable id.

@@ -290,6 +290,7 @@ def test_filters_with_invisible_and_bidi_characters_are_accepted_and_matched(api
         ({"node": "node\x9b1"}, "control characters"),
         ({"context": "c" * 501}, "longer than 500"),
         ({"start_time": "yesterday"}, "ISO 8601"),
+        ({"end_time": ""}, "ISO 8601"),
         ({"interval": "1year"}, "interval"),
     ],
 )
@@ -297,6 +298,12 @@ def test_invalid_query_parameters_are_a_422_with_a_detail(api, user_api_key, pat
     response = get(api, path, user_api_key, **params)
     assert response.status_code == 422
     assert fragment in response.json()["detail"] and set(response.json()) == {"detail"}
+
+
+def test_a_valid_timestamp_before_1970_asks_for_the_data_from_1970(api, user_api_key):
+    response = get(api, AGGREGATE, user_api_key, start_time="1900-01-01T00:00:00Z", interval="1week")
+    assert response.status_code == 200, response.content
+    assert response.json()["start_time"] < "1970-01-08"
 
 
 def test_a_filter_of_500_characters_is_accepted(api, user_api_key, service):
