@@ -62,7 +62,7 @@ def parse_args(argv=None):
 
 
 def make_keys(concurrency: int):
-    """One service (and fresh service key) per client; older bench keys are revoked."""
+    """(service, fresh service key) per client, in the bench tenant; older bench keys are revoked."""
     from accounts.models import ApiKey, Service, Tenant
 
     tenant, _ = Tenant.objects.get_or_create(name=TENANT)
@@ -70,24 +70,26 @@ def make_keys(concurrency: int):
         key.revoke()
     keys = []
     for index in range(concurrency):
-        service, _ = Service.objects.get_or_create(name=f"bench-ingest-{index}", defaults={"tenant": tenant})
-        keys.append((service.name, ApiKey.issue(service=service, name=KEY_NAME)[1]))
+        # Names are unique per tenant only: look the service up in the bench tenant.
+        service, _ = Service.objects.get_or_create(tenant=tenant, name=f"bench-ingest-{index}")
+        keys.append((service, ApiKey.issue(service=service, name=KEY_NAME)[1]))
     return keys
 
 
-def make_pool(service: str, seed: int, batch_size: int, pool: int, compress: bool):
-    """(bodies, rows): request bodies for one client and the same records as COPY rows."""
+def make_pool(service, seed: int, batch_size: int, pool: int, compress: bool):
+    """(bodies, rows): request bodies for one client and the same records as the COPY rows ingest stores."""
     import orjson
 
     from telemetry.traffic import TrafficModel, as_rows
 
-    model = TrafficModel(services=[service], seed=seed)
+    model = TrafficModel(services=[service.name], seed=seed)
     now = datetime.now(UTC)
     bodies, rows = [], []
     for _ in range(pool):
         records = model.records(batch_size, now - timedelta(seconds=60), now)
-        rows.append(as_rows(records))
         body = orjson.dumps({"requests": records})  # datetimes become RFC 3339 strings
+        # Records carry the name; the rows store the telemetry key, as ingest does.
+        rows.append(as_rows([{**record, "service": service.telemetry_key} for record in records]))
         bodies.append(gzip.compress(body, compresslevel=6) if compress else body)
     return bodies, rows
 
@@ -278,13 +280,13 @@ def main(argv=None):
     print(f"uptime before: {common.uptime()}", flush=True)
     print(f"code: {common.code_version()}", flush=True)
     keys = make_keys(args.concurrency)
-    services = [name for name, _ in keys]
+    services = [service for service, _ in keys]
     with connection.cursor() as cursor:
         cursor.execute(TRUNCATE_RAW_SQL)
     began = time.monotonic()
     pools = [
-        make_pool(name, seed=100 + i, batch_size=args.batch_size, pool=args.pool, compress=args.gzip)
-        for i, (name, _) in enumerate(keys)
+        make_pool(service, seed=100 + i, batch_size=args.batch_size, pool=args.pool, compress=args.gzip)
+        for i, (service, _) in enumerate(keys)
     ]
     body_sizes = [len(body) for bodies, _ in pools for body in bodies]
     print(
@@ -318,7 +320,7 @@ def main(argv=None):
     records_per_s = acked_timed / elapsed if elapsed > 0 else 0.0
     p50, p99 = common.percentile(latencies, 0.50), common.percentile(latencies, 0.99)
     with connection.cursor() as cursor:
-        cursor.execute(COUNT_STORED_SQL, [services])
+        cursor.execute(COUNT_STORED_SQL, [[service.telemetry_key for service in services]])
         stored = cursor.fetchone()[0]
 
     print(f"requests: {len(latencies)} in {elapsed:.1f} s, statuses {dict(sorted(statuses.items(), key=str))}")
@@ -330,8 +332,9 @@ def main(argv=None):
     )
     if args.rate:
         print(f"pacing: target {args.rate:,.0f} records/s; {late} sends were more than one interval late")
+    names = ", ".join(service.name for service in services)
     print(
-        f"database: {stored:,} rows stored for {', '.join(services)}; acknowledged {acked:,} -> "
+        f"database: {stored:,} rows stored for {names}; acknowledged {acked:,} -> "
         f"{'OK' if stored == acked else 'MISMATCH'}"
     )
     if server:

@@ -21,7 +21,7 @@ import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 from bench import common
-from bench.seed import SERVICES, TENANT
+from bench.seed import TENANT, ensure_accounts
 
 USER = "bench-reader"
 KEY_NAME = "bench-query"
@@ -221,8 +221,9 @@ def pieces_read(case: Case):
 
     now = datetime.now(UTC)
     scope = parse(case.params(now), now, realtime=case.endpoint == "realtime")
-    # The bench stores services by name: every one is its own key.
-    services = tuple(name for name in SERVICES if scope.filters.get("service") in (None, name))
+    # The tables store telemetry keys; the service filter names a service.
+    wanted = scope.filters.get("service")
+    services = tuple(key for name, key in ensure_accounts().items() if wanted in (None, name))
     reader = MetricsReader(scope, services)
     read = {}
     for purpose, (dims, kind) in READS.items():
@@ -283,7 +284,7 @@ def explain(case_name: str, args):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from accounts.models import visible_service_names
+    from accounts.models import visible_services
     from telemetry.metrics import build_response, parse
 
     case = next((c for c in cases(args) if c.name == case_name), None)
@@ -294,7 +295,7 @@ def explain(case_name: str, args):
     user = get_user_model().objects.get(username=USER)
     now = datetime.now(UTC)
     scope = parse(case.params(now), now, realtime=case.endpoint == "realtime")
-    visible = {name: name for name in visible_service_names(user)}
+    visible = visible_services(user)
     with CaptureQueriesContext(connection) as captured:
         began = time.perf_counter()
         build_response(scope, visible)

@@ -502,21 +502,23 @@ def encode(part: Part, row_starts, blocks: TextBlocks, combo, status, representa
 class Encoder:
     """Turns Parts into COPY statements for the rollup relations."""
 
-    def __init__(self, model: Model):
+    def __init__(self, model: Model, keys: dict[str, str]):
         m = self.m = model
         nodes = [[f"{s}-node-{n + 1}" for n in range(m.nodes)] for s in m.services]
+        # The service column holds each service's telemetry key, as ingest stores it; nodes keep the name.
+        stored = [keys[s] for s in m.services]
         places = [(n, c) for n in range(m.nodes) for c in range(len(m.contexts))]
         # Per materialisation: the text columns' blocks, indexed by the part's cell
         # (by cell // statuses for status, whose only text column is the service).
         self.blocks = {
-            "svc": TextBlocks([(s,) for s in m.services]),
-            "node": TextBlocks([(s, nodes[i][n], m.contexts[c]) for i, s in enumerate(m.services) for n, c in places]),
-            "endpoint": TextBlocks([(s, method, e) for s in m.services for method in m.methods for e in m.endpoints]),
-            "consumer": TextBlocks([(s, c) for s in m.services for c in m.consumers]),
+            "svc": TextBlocks([(s,) for s in stored]),
+            "node": TextBlocks([(s, nodes[i][n], m.contexts[c]) for i, s in enumerate(stored) for n, c in places]),
+            "endpoint": TextBlocks([(s, method, e) for s in stored for method in m.methods for e in m.endpoints]),
+            "consumer": TextBlocks([(s, c) for s in stored for c in m.consumers]),
             "full": TextBlocks(
                 [
                     (
-                        m.services[s],
+                        stored[s],
                         nodes[s][m.full_node[cell]],
                         m.methods[m.cell_method[cell]],
                         m.endpoints[m.cell_endpoint[cell]],
@@ -677,10 +679,10 @@ class Plan:
 
 
 class Seeder:
-    def __init__(self, args):
+    def __init__(self, args, keys: dict[str, str]):
         self.args = args
         self.model = Model()
-        self.encoder = Encoder(self.model)
+        self.encoder = Encoder(self.model, keys)
         self.generated = 0
 
     def emit(self, writers, level, parts):
@@ -753,12 +755,13 @@ def write_state(cursor, **values):
         cursor.execute(SET_STATE_SQL, [key, str(value)])
 
 
-def ensure_accounts():
+def ensure_accounts() -> dict[str, str]:
+    """The bench tenant and its services, as {name: telemetry key}: the key is what the tables store."""
     from accounts.models import Service, Tenant
 
     tenant, _ = Tenant.objects.get_or_create(name=TENANT)
-    for name in SERVICES:
-        Service.objects.get_or_create(name=name, defaults={"tenant": tenant})
+    # Names are unique per tenant only: look each service up in the bench tenant.
+    return {name: Service.objects.get_or_create(tenant=tenant, name=name)[0].telemetry_key for name in SERVICES}
 
 
 def reset(cursor):
@@ -769,7 +772,7 @@ def reset(cursor):
     cursor.execute("UPDATE malti_refresh_state SET watermark = 'epoch', open_until = NULL")
 
 
-def ingest_raw(start: datetime, end: datetime, draw_seed: int) -> int:
+def ingest_raw(start: datetime, end: datetime, draw_seed: int, keys: dict[str, str]) -> int:
     """TrafficModel records for [start, end) at daily_rate(), stored as the ingest API stores them."""
     from telemetry.models import Request
     from telemetry.traffic import TrafficModel, as_rows, daily_rate
@@ -784,7 +787,10 @@ def ingest_raw(start: datetime, end: datetime, draw_seed: int) -> int:
         upper = min(end, moment + timedelta(minutes=1))
         count = round(daily_rate(moment, MEAN_RATE) * (upper - moment).total_seconds())
         if count:
-            total += Request.objects.ingest(as_rows(model.records(count, moment, upper)))
+            records = model.records(count, moment, upper)
+            for record in records:
+                record["service"] = keys[record["service"]]
+            total += Request.objects.ingest(as_rows(records))
         moment = upper
     return total
 
@@ -803,8 +809,9 @@ def top_up(max_gap: timedelta = timedelta(hours=3)) -> str:
 
     from telemetry.rollups.refresher import watermarks
 
+    keys = ensure_accounts()
     with connection.cursor() as cursor:
-        cursor.execute(RAW_END_SQL, [list(SERVICES)])
+        cursor.execute(RAW_END_SQL, [list(keys.values())])
         last = cursor.fetchone()[0]
     start = last or watermarks().get("1min")
     now = datetime.now(UTC)
@@ -816,7 +823,7 @@ def top_up(max_gap: timedelta = timedelta(hours=3)) -> str:
             "run `python -m bench.seed --reset` for a fresh dataset."
         )
     began = time.monotonic()
-    count = ingest_raw(start + timedelta(microseconds=1), now, draw_seed=int(now.timestamp()))
+    count = ingest_raw(start + timedelta(microseconds=1), now, draw_seed=int(now.timestamp()), keys=keys)
     report, seconds = refresh_rollups()
     return (
         f"topped up {count:,} raw rows from {start:%H:%M:%S} to {now:%H:%M:%S} UTC and {report} "
@@ -1043,7 +1050,7 @@ def seed(args, reset_first: bool, began: float) -> int:
     """Seed (or resume) the dataset; see the module docstring."""
     from django.db import connection
 
-    ensure_accounts()
+    keys = ensure_accounts()
     with connection.cursor() as cursor:
         state = read_state(cursor)
         if reset_first:
@@ -1064,7 +1071,7 @@ def seed(args, reset_first: bool, began: float) -> int:
             resume_from = plan.start
     print(f"plan (UTC):\n{plan.describe()}", flush=True)
 
-    seeder = Seeder(args)
+    seeder = Seeder(args, keys)
     writers = Writers(args.jobs)
     phase = time.monotonic()
     day_start = resume_from
@@ -1112,7 +1119,7 @@ def seed(args, reset_first: bool, began: float) -> int:
             cursor.execute(MARK_WEEKS_SQL, [from_us(plan.start), from_us(plan.anchor)])
             cursor.execute("DELETE FROM requests WHERE created_at >= %s", [from_us(plan.anchor)])
         phase = time.monotonic()
-        raw_rows = ingest_raw(from_us(plan.anchor), datetime.now(UTC), draw_seed=args.seed)
+        raw_rows = ingest_raw(from_us(plan.anchor), datetime.now(UTC), draw_seed=args.seed, keys=keys)
         raw_seconds = time.monotonic() - phase
         print(f"raw: {raw_rows:,} rows from {from_us(plan.anchor):%H:%M} UTC to now in {raw_seconds:.0f} s", flush=True)
         refreshed, refresh_seconds = refresh_rollups()

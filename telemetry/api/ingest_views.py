@@ -179,8 +179,9 @@ class IngestView(APIView):
             now, ingest_max_age(), settings.MALTI_INGEST_MAX_RECORDS, settings.MALTI_INGEST_MAX_FUTURE_SECONDS
         )
         try:
-            # The records carry the service's name; the rows store it too (for now).
-            batch = validate_batch(request.data, service.name, service.name, limits, now)
+            # Records carry the service's name; rows store its immutable telemetry_key,
+            # so a rename keeps the history and a namesake elsewhere never reads it.
+            batch = validate_batch(request.data, service.name, service.telemetry_key, limits, now)
         except InvalidBatch as exc:
             return Response(exc.as_dict(), status=exc.status_code)
         idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()

@@ -6,13 +6,13 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Service, visible_service_names
+from accounts.models import Service, visible_services
 from accounts.permissions import IsMetricsReader
+from malti_site import clock
 from malti_site.api_errors import RETRY_AFTER, error_responses
 from malti_site.ratelimits import rate_for, user_key
 from telemetry.api.metrics_serializers import FilterValuesSerializer, MetricsSerializer
 from telemetry.metrics import MAX_FILTER_LENGTH, BadParameter, build_response, filter_values, parse
-from malti_site import clock
 from telemetry.rollups.catalog import LEVEL_BY_NAME
 from telemetry.rollups.query import FILTER_DIMENSIONS
 
@@ -92,8 +92,7 @@ class MetricsView(APIView):
             scope = parse(request.query_params, clock.now(), realtime=self.realtime)
         except BadParameter as exc:
             raise InvalidQuery(str(exc)) from None
-        # Today a service is stored by its name; the key will become an immutable id.
-        return scope, {name: name for name in visible_service_names(request.user)}
+        return scope, visible_services(request.user)
 
     @extend_schema(
         summary="Metrics over a range",

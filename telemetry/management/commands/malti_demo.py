@@ -100,6 +100,9 @@ class Command(BaseCommand):
         model = TrafficModel(
             services=list(DEMO_SERVICES), endpoints_per_service=12, consumers=25, seed=secrets.randbits(32)
         )
+        # Records carry names (and name the nodes); the rows store each service's telemetry key, as ingest does.
+        demo = Service.objects.filter(tenant__name=DEMO_TENANT, name__in=DEMO_SERVICES)
+        keys = dict(demo.values_list("name", "telemetry_key"))
         end = clock.now()
         start = end - timedelta(hours=hours)
         total = 0
@@ -108,7 +111,10 @@ class Command(BaseCommand):
         while moment < end:
             upper = min(moment + step, end)
             count = int(daily_rate(moment, rate) * (upper - moment).total_seconds())
-            total += Request.objects.ingest(as_rows(model.records(count, moment, upper)))
+            records = model.records(count, moment, upper)
+            for record in records:
+                record["service"] = keys[record["service"]]
+            total += Request.objects.ingest(as_rows(records))
             moment = upper
             if self.verbosity >= 2:
                 self.stdout.write(f"  {moment:%H:%M} {total:,} requests")
