@@ -16,9 +16,9 @@ class UserSerializer(serializers.Serializer):
     tenants = serializers.ListField(child=serializers.CharField(), help_text="The tenants the user belongs to.")
 
 
-# Each dashboard level under the original Malti's names and the dashboard's own (the
-# tenant's field), as (name, tenant field, description). A value at or below a
-# `*_success_threshold` shows green, at or below a `*_warning_threshold` amber, above it red.
+# Each dashboard level under the original Malti's names (the only ones the API answers with), as
+# (name, tenant field, description). A value at or below a `*_success_threshold` shows green,
+# at or below a `*_warning_threshold` amber, above it red.
 THRESHOLD_NAMES = [
     ("error_rate_success_threshold", "error_rate_warning", "Error rate (%) up to which the dashboard shows success."),
     ("error_rate_warning_threshold", "error_rate_critical", "Error rate (%) up to which it warns; above, critical."),
@@ -26,32 +26,12 @@ THRESHOLD_NAMES = [
     ("error_warning_threshold", "error_rate_critical", "The same as `error_rate_warning_threshold`."),
     ("latency_success_threshold", "latency_warning_ms", "Latency (ms) up to which the dashboard shows success."),
     ("latency_warning_threshold", "latency_critical_ms", "Latency (ms) up to which it warns; above, critical."),
-    (
-        "error_rate_warning",
-        "error_rate_warning",
-        "Deprecated (the dashboard's earlier name): `error_rate_success_threshold`.",
-    ),
-    (
-        "error_rate_critical",
-        "error_rate_critical",
-        "Deprecated (the dashboard's earlier name): `error_rate_warning_threshold`.",
-    ),
-    (
-        "latency_warning_ms",
-        "latency_warning_ms",
-        "Deprecated (the dashboard's earlier name): `latency_success_threshold`.",
-    ),
-    (
-        "latency_critical_ms",
-        "latency_critical_ms",
-        "Deprecated (the dashboard's earlier name): `latency_warning_threshold`.",
-    ),
 ]
 
 
 def threshold_field(name, source, description):
     kind = serializers.IntegerField if source.startswith("latency") else serializers.FloatField
-    return kind(source=None if source == name else source, help_text=description)
+    return kind(source=source, help_text=description)
 
 
 ThresholdsSerializer = type(

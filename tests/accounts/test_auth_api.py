@@ -19,7 +19,6 @@ ORIGINAL_THRESHOLDS = [
     "latency_success_threshold",
     "latency_warning_threshold",
 ]
-DASHBOARD_THRESHOLDS = ["error_rate_warning", "error_rate_critical", "latency_warning_ms", "latency_critical_ms"]
 
 
 def test_auth_test_answers_with_the_original_fields_and_types(api, user_api_key, tenant, settings):
@@ -34,7 +33,7 @@ def test_auth_test_answers_with_the_original_fields_and_types(api, user_api_key,
         "auth": "api_key",
         "tenants": ["Acme"],
     }
-    assert set(body["thresholds"]) == set(ORIGINAL_THRESHOLDS + DASHBOARD_THRESHOLDS)
+    assert set(body["thresholds"]) == set(ORIGINAL_THRESHOLDS)
     assert all(isinstance(value, int | float) for value in body["thresholds"].values())
     assert body["rate_limit_info"] == {
         "endpoint": "auth_test",
@@ -58,10 +57,6 @@ def test_thresholds_map_the_tenants_levels_to_the_original_names(api, user_api_k
         "error_warning_threshold": 1.0,
         "latency_success_threshold": 300,
         "latency_warning_threshold": 800,
-        "error_rate_warning": 0.5,
-        "error_rate_critical": 1.0,
-        "latency_warning_ms": 300,
-        "latency_critical_ms": 800,
     }
 
 

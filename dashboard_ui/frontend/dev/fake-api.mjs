@@ -271,12 +271,14 @@ const server = createServer(async (req, res) => {
   if (path === '/api/v1/auth/test') {
     return send(res, 200, {
       authenticated: true,
-      user: { name: 'alice', type: 'user', permissions: ['read_metrics'], tenants: ['Demo'] },
+      user: { name: 'alice', type: 'user', permissions: ['metrics'], tenants: ['Demo'] },
       thresholds: {
-        error_rate_warning: 5.0,
-        error_rate_critical: 10.0,
-        latency_warning_ms: 500,
-        latency_critical_ms: 1000,
+        error_rate_success_threshold: 5.0,
+        error_rate_warning_threshold: 10.0,
+        error_success_threshold: 5.0,
+        error_warning_threshold: 10.0,
+        latency_success_threshold: 500,
+        latency_warning_threshold: 1000,
       },
       timestamp: new Date().toISOString(),
     });

@@ -11,7 +11,7 @@ import TableSortLabel from '@mui/material/TableSortLabel';
 import Typography from '@mui/material/Typography';
 import { useState } from 'react';
 import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
-import { DEFAULT_THRESHOLDS, STATUS_COLOR } from '../lib/health.js';
+import { DEFAULT_THRESHOLDS, STATUS_COLOR, level } from '../lib/health.js';
 import { sortRows } from '../lib/sort.js';
 import Panel from './Panel.jsx';
 
@@ -27,10 +27,8 @@ const COLUMNS = [
 ];
 
 function errorLevel(rate, t) {
-  if (!rate) return null;
-  if (rate >= t.error_rate_critical) return 'critical';
-  if (rate >= t.error_rate_warning) return 'warning';
-  return null;
+  const status = level(rate, t.error_rate_success_threshold, t.error_rate_warning_threshold);
+  return status === 'healthy' ? null : status;
 }
 
 const phoneHidden = { display: { xs: 'none', sm: 'table-cell' } };

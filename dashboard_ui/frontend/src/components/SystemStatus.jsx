@@ -45,12 +45,12 @@ export default function SystemStatus({ data, thresholds, descriptions, selectedS
           {overall ? STATUS_LABEL[overall] : 'No traffic'}
         </Typography>
         <Typography variant="body2" component="p">
-          Error rate {formatPercent(summary.error_rate)} (warning {formatPercent(t.error_rate_warning)}, critical{' '}
-          {formatPercent(t.error_rate_critical)})
+          Error rate {formatPercent(summary.error_rate)} (warning above {formatPercent(t.error_rate_success_threshold)},
+          critical above {formatPercent(t.error_rate_warning_threshold)})
         </Typography>
         <Typography variant="body2" component="p">
-          Avg latency {formatDuration(summary.avg_latency)} (warning {formatDuration(t.latency_warning_ms)}, critical{' '}
-          {formatDuration(t.latency_critical_ms)})
+          Avg latency {formatDuration(summary.avg_latency)} (warning above {formatDuration(t.latency_success_threshold)}
+          , critical above {formatDuration(t.latency_warning_threshold)})
         </Typography>
       </Box>
       <Typography variant="caption" color="text.secondary">

@@ -1,18 +1,20 @@
-// Health status from the thresholds that /api/v1/auth/test returns.
+// Health status from the thresholds that /api/v1/auth/test returns, under the original Malti's names:
+// a value up to a *_success_threshold is healthy, up to a *_warning_threshold a warning, above it critical.
 
 export const DEFAULT_THRESHOLDS = {
-  error_rate_warning: 5,
-  error_rate_critical: 10,
-  latency_warning_ms: 500,
-  latency_critical_ms: 1000,
+  error_rate_success_threshold: 5,
+  error_rate_warning_threshold: 10,
+  latency_success_threshold: 500,
+  latency_warning_threshold: 1000,
 };
 
 const RANK = { healthy: 0, warning: 1, critical: 2 };
 
-function level(value, warning, critical) {
+/** Colours "above the threshold", as the original dashboard does: a value equal to a threshold is not above it. */
+export function level(value, success, warning) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return 'healthy';
-  if (critical != null && value >= critical) return 'critical';
-  if (warning != null && value >= warning) return 'warning';
+  if (warning != null && value > warning) return 'critical';
+  if (success != null && value > success) return 'warning';
   return 'healthy';
 }
 
@@ -23,8 +25,8 @@ function level(value, warning, critical) {
 export function healthStatus({ total_requests, error_rate, avg_latency }, thresholds = DEFAULT_THRESHOLDS) {
   if (!total_requests) return null;
   const t = { ...DEFAULT_THRESHOLDS, ...(thresholds ?? {}) };
-  const byErrors = level(error_rate, t.error_rate_warning, t.error_rate_critical);
-  const byLatency = level(avg_latency, t.latency_warning_ms, t.latency_critical_ms);
+  const byErrors = level(error_rate, t.error_rate_success_threshold, t.error_rate_warning_threshold);
+  const byLatency = level(avg_latency, t.latency_success_threshold, t.latency_warning_threshold);
   return RANK[byErrors] >= RANK[byLatency] ? byErrors : byLatency;
 }
 

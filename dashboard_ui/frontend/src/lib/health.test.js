@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { groupStatusDistribution, healthStatus, statusClass } from './health.js';
 
 const thresholds = {
-  error_rate_warning: 5,
-  error_rate_critical: 10,
-  latency_warning_ms: 500,
-  latency_critical_ms: 1000,
+  error_rate_success_threshold: 5,
+  error_rate_warning_threshold: 10,
+  latency_success_threshold: 500,
+  latency_warning_threshold: 1000,
 };
 
 describe('healthStatus', () => {
@@ -13,9 +13,18 @@ describe('healthStatus', () => {
     expect(healthStatus({ total_requests: 10, error_rate: 1, avg_latency: 100 }, thresholds)).toBe('healthy');
   });
   it('takes the worse of error rate and latency', () => {
-    expect(healthStatus({ total_requests: 10, error_rate: 5, avg_latency: 100 }, thresholds)).toBe('warning');
-    expect(healthStatus({ total_requests: 10, error_rate: 1, avg_latency: 1000 }, thresholds)).toBe('critical');
+    expect(healthStatus({ total_requests: 10, error_rate: 6, avg_latency: 100 }, thresholds)).toBe('warning');
+    expect(healthStatus({ total_requests: 10, error_rate: 1, avg_latency: 1001 }, thresholds)).toBe('critical');
     expect(healthStatus({ total_requests: 10, error_rate: 12, avg_latency: 600 }, thresholds)).toBe('critical');
+  });
+  it('colours only values above a threshold, as the original does', () => {
+    expect(healthStatus({ total_requests: 10, error_rate: 5, avg_latency: 500 }, thresholds)).toBe('healthy');
+    expect(healthStatus({ total_requests: 10, error_rate: 10, avg_latency: 100 }, thresholds)).toBe('warning');
+    expect(healthStatus({ total_requests: 10, error_rate: 1, avg_latency: 1000 }, thresholds)).toBe('warning');
+  });
+  it('ignores names it does not read', () => {
+    const legacy = { error_rate_warning: 0, error_rate_critical: 0, latency_warning_ms: 0, latency_critical_ms: 0 };
+    expect(healthStatus({ total_requests: 10, error_rate: 1, avg_latency: 100 }, legacy)).toBe('healthy');
   });
   it('has no status without requests', () => {
     expect(healthStatus({ total_requests: 0, error_rate: null, avg_latency: null }, thresholds)).toBeNull();
