@@ -6,6 +6,7 @@ from django_ratelimit.decorators import ratelimit
 from django_ratelimit.exceptions import Ratelimited
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -58,7 +59,17 @@ def describe_user(user, auth) -> dict:
     }
 
 
-class AuthTestView(APIView):
+class KnownMethodView(APIView):
+    """An undeclared method (QUERY, PROPFIND) is a 405 before authentication or CSRF could answer 401 or 403."""
+
+    def initial(self, request, *args, **kwargs):
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+
+class AuthTestView(KnownMethodView):
     """Check a user key or session: who am I, and the dashboard thresholds."""
 
     permission_classes = [IsMetricsReader]
@@ -86,7 +97,7 @@ def bad_request(detail: str) -> Response:
     return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
 
 
-class LoginBase(APIView):
+class LoginBase(KnownMethodView):
     """Logins authenticate nobody yet, but still refuse cross-site posts and count failures."""
 
     authentication_classes = []
@@ -153,7 +164,7 @@ class ApiKeyLoginView(LoginBase):
         return Response(LoginResponseSerializer({"user": describe_user(key.user, key)}).data)
 
 
-class LogoutView(APIView):
+class LogoutView(KnownMethodView):
     permission_classes = [AllowAny]
 
     @extend_schema(request=None, responses={204: None, **error_responses(LOGOUT_ERRORS)}, parameters=[RETRY_AFTER])

@@ -168,6 +168,23 @@ def test_logout_ends_the_session(user):
     assert client.get("/api/v1/auth/test").status_code == 401
 
 
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/login/key", "/api/v1/auth/logout"])
+@pytest.mark.parametrize("method", ["QUERY", "PROPFIND", "PUT"])
+def test_an_undeclared_method_is_a_405_not_a_csrf_refusal(user, path, method):
+    client, _ = csrf_client()
+    assert client.generic(method, path).status_code == 405
+    log_in(client, client.cookies["csrftoken"].value)  # with a session, CSRF would be checked too
+    response = client.generic(method, path)
+    assert response.status_code == 405, response.content
+    assert "POST" in response["Allow"]
+
+
+def test_an_undeclared_method_on_auth_test_is_a_405_for_a_session(user):
+    client, token = csrf_client()
+    log_in(client, token)
+    assert client.generic("QUERY", "/api/v1/auth/test").status_code == 405
+
+
 def test_revoked_user_key_cannot_read(api, user):
     key, raw = ApiKey.issue(user=user)
     key.revoke()
