@@ -26,6 +26,11 @@ B_MARKERS = ("billing", "globex", "payroll")
 DIMENSIONS = ("node", "method", "endpoint", "consumer", "context")
 
 
+def stored_as(records, keys):
+    """The records as ingest stores them: the service under its telemetry key (nodes keep the name)."""
+    return [{**r, "service": keys[r["service"]]} for r in records]
+
+
 def globex_records(model, count, start, end):
     """Tenant B's traffic, every value of it recognisable."""
     records = model.records(count, start, end)
@@ -46,29 +51,32 @@ def api():
 
 @pytest.fixture
 def world(tenant, user, service):
-    """Acme: alice, service checkout. Globex: bob, services billing and payroll. Rolled up, plus a raw tail."""
+    """Acme: alice, service checkout. Globex: bob, services billing and payroll. Rolled up, plus a raw tail.
+
+    Rows are stored as ingest stores them, under each service's telemetry key: `keys` maps names to them.
+    """
     globex = TenantFactory(name="Globex")
-    ServiceFactory(name="billing", tenant=globex)
-    ServiceFactory(name="payroll", tenant=globex)
+    services = [service, ServiceFactory(name="billing", tenant=globex), ServiceFactory(name="payroll", tenant=globex)]
+    keys = {s.name: s.telemetry_key for s in services}
     bob = UserFactory(username="bob")
     MembershipFactory(user=bob, tenant=globex)
     now = utc_now()
     acme_model = TrafficModel(services=["checkout"], endpoints_per_service=5, consumers=6, seed=1)
     globex_model = TrafficModel(services=["billing", "payroll"], endpoints_per_service=5, consumers=6, seed=2)
     for start, end, count in ((now - timedelta(hours=5), now - timedelta(minutes=3), 400),):
-        Request.objects.ingest(as_rows(acme_model.records(count, start, end)))
-        Request.objects.ingest(as_rows(globex_records(globex_model, count, start, end)))
+        Request.objects.ingest(as_rows(stored_as(acme_model.records(count, start, end), keys)))
+        Request.objects.ingest(as_rows(stored_as(globex_records(globex_model, count, start, end), keys)))
     refresh_rollups()
     # A tail no refresh has seen, after the watermark (the current minute): read
     # from raw rows. (A late record before the watermark waits for the next refresh.)
     tail = (utc_now().replace(second=0, microsecond=0), utc_now())
-    Request.objects.ingest(as_rows(acme_model.records(40, *tail)))
-    Request.objects.ingest(as_rows(globex_records(globex_model, 40, *tail)))
-    return {"bob": bob}
+    Request.objects.ingest(as_rows(stored_as(acme_model.records(40, *tail), keys)))
+    Request.objects.ingest(as_rows(stored_as(globex_records(globex_model, 40, *tail), keys)))
+    return {"bob": bob, "keys": keys}
 
 
 def truth(start, end, services, filters) -> int:
-    """How many raw rows of `services` match `filters` in [start, end)."""
+    """How many raw rows of `services` (telemetry keys) match `filters` in [start, end)."""
     clause = "".join(f" AND {dim} = %s" for dim in filters)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -137,7 +145,7 @@ def test_metrics_never_show_another_tenants_data_and_count_exactly_ones_own(api,
         if leaks(body):
             failures.append((filters, "leaks", leaks(body)))
         service = filters.get("service")
-        visible = ["checkout"] if service in (None, "checkout") else []
+        visible = [world["keys"]["checkout"]] if service in (None, "checkout") else []
         start, end = body["start_time"], body["end_time"]
         if "method" in sent:
             sent["method"] = sent["method"].upper()
@@ -233,11 +241,17 @@ def test_a_service_key_of_a_cannot_write_bs_services(api, world, service_api_key
     response = post_batch(api, service_api_key, records, gzip_body=gzip_body)
     assert response.status_code == 403
     assert "may only ingest for 'checkout'" in response.json()["detail"]
-    assert (raw_count("checkout"), raw_count("billing") + raw_count("payroll")) == (440, 440)
+    assert counts(world) == (440, 440)
+
+
+def counts(world) -> tuple[int, int]:
+    """Raw rows stored for Acme's checkout and for Globex's billing and payroll."""
+    keys = world["keys"]
+    return raw_count(keys["checkout"]), raw_count(keys["billing"]) + raw_count(keys["payroll"])
 
 
 def test_another_tenants_idempotency_key_is_not_replayed_to_a(api, world, service_api_key):
-    billing_key = service_key(ServiceFactory(name="billing"))
+    billing_key = service_key(ServiceFactory(name="billing", tenant=TenantFactory(name="Globex")))
     first = post_batch(api, billing_key, [record(service="billing")], HTTP_IDEMPOTENCY_KEY="shared-1")
     assert first.status_code == 200
     mine = post_batch(api, service_api_key, [record(), record()], HTTP_IDEMPOTENCY_KEY="shared-1")
@@ -245,7 +259,24 @@ def test_another_tenants_idempotency_key_is_not_replayed_to_a(api, world, servic
     assert "Idempotent-Replayed" not in mine.headers
     other_body = post_batch(api, service_api_key, [record(status=500)], HTTP_IDEMPOTENCY_KEY="shared-1")
     assert other_body.status_code == 409  # the key is now Acme's own, for its first body
-    assert raw_count("checkout") == 440 + 2 and raw_count("billing") + raw_count("payroll") == 440 + 1
+    assert counts(world) == (440 + 2, 440 + 1)
+
+
+def test_a_namesake_service_in_another_tenant_writes_and_reads_only_its_own_records(api, world, user):
+    """Two customers may each have a `checkout`: one name, two telemetry keys, two histories."""
+    theirs = ServiceFactory(name="checkout", tenant=TenantFactory(name="Globex"))
+    response = post_batch(api, service_key(theirs), [record()] * 3)
+    assert response.status_code == 200 and response.json()["service"] == "checkout"
+    assert raw_count(theirs.telemetry_key) == 3 and counts(world) == (440, 440)
+    refresh_rollups()
+
+    def overview(who):
+        body = api.get(AGGREGATE, HTTP_X_API_KEY=user_key(who)).json()
+        return {s["service"]: s["total_requests"] for s in body["system_overview"]["services"]}
+
+    globex = {name: raw_count(world["keys"][name]) for name in ("billing", "payroll")}
+    assert overview(user) == {"checkout": 440}
+    assert overview(world["bob"]) == {"checkout": 3, **globex}
 
 
 def test_a_user_key_of_a_cannot_ingest_at_all(api, world, user):
@@ -264,7 +295,7 @@ def test_a_dashboard_session_cannot_ingest(api, world, user):
     api.force_login(user)
     response = post_batch(api, None, [record()])
     assert response.status_code == 401
-    assert raw_count("checkout") == 440
+    assert counts(world) == (440, 440)
 
 
 def test_a_users_key_cannot_be_passed_off_as_a_service_key_by_its_prefix(api, world, user):

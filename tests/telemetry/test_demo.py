@@ -6,9 +6,11 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 
 from accounts.models import ApiKey, Service
 from tests.conftest import PASSWORD
+from tests.factories import user_key
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +88,17 @@ def test_reset_sets_new_passwords_and_replaces_the_demo_keys():
     assert not any(usable(key) for key in [first["user_key"], *first["service_keys"].values()])
     assert all(usable(key) for key in [second["user_key"], *second["service_keys"].values()])
     assert usable(own_key)  # a key the user made is theirs, even on a demo service
+
+
+@pytest.mark.django_db(transaction=True)  # it refreshes continuous aggregates: never inside a transaction
+def test_demo_traffic_is_stored_under_each_services_telemetry_key_and_read_by_the_demo_user(api):
+    call_command("malti_demo", "--hours", "0.05", stdout=StringIO())
+    keys = dict(Service.objects.values_list("telemetry_key", "name"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT service, count(*) FROM requests GROUP BY 1")
+        stored = dict(cursor.fetchall())
+    assert set(stored) == set(keys), "every demo service's rows, under its key (not its name)"
+    reader = user_key(get_user_model().objects.get(username="demo"))
+    body = api.get("/api/v1/metrics/aggregate", HTTP_X_API_KEY=reader).json()
+    assert body["metrics_summary"]["total_requests"] == sum(stored.values())
+    assert {s["service"] for s in body["system_overview"]["services"]} == {"accounts", "catalog", "checkout"}

@@ -15,18 +15,24 @@ AGGREGATE = "/api/v1/metrics/aggregate"
 REALTIME = "/api/v1/metrics/aggregate/realtime"
 
 
+def stored_as(records, *services):
+    """The records as ingest stores them: each named service under its telemetry key."""
+    keys = {service.name: service.telemetry_key for service in services}
+    return [{**r, "service": keys.get(r["service"], r["service"])} for r in records]
+
+
 @pytest.fixture
 def two_tenants(tenant, user):
     """Acme (alice) owns checkout; Globex (bob) owns billing; both have traffic."""
-    ServiceFactory(name="checkout", tenant=tenant)
     globex = TenantFactory(name="Globex")
-    ServiceFactory(name="billing", tenant=globex)
+    services = (ServiceFactory(name="checkout", tenant=tenant), ServiceFactory(name="billing", tenant=globex))
     bob = UserFactory(username="bob")
     MembershipFactory(user=bob, tenant=globex)
     now = utc_now()
-    for name, count in (("checkout", 300), ("billing", 500)):
-        model = TrafficModel(services=[name], endpoints_per_service=4, consumers=5, seed=len(name))
-        Request.objects.ingest(as_rows(model.records(count, now - timedelta(hours=2), now - timedelta(minutes=1))))
+    for service, count in zip(services, (300, 500), strict=True):
+        model = TrafficModel(services=[service.name], endpoints_per_service=4, consumers=5, seed=len(service.name))
+        records = model.records(count, now - timedelta(hours=2), now - timedelta(minutes=1))
+        Request.objects.ingest(as_rows(stored_as(records, service)))
     refresh_rollups()
     return bob
 
@@ -200,10 +206,11 @@ def test_a_range_without_data_is_empty_not_an_error(api, user_api_key, two_tenan
     assert body["endpoints"] == [] and body["consumers"] == []
 
 
-def store(*records):
-    """Records straight into the raw table (no ingest validation: any stored service key)."""
+def store(*records, services=()):
+    """Records straight into the raw table (no ingest validation), `services` under their telemetry keys."""
     minute_ago = utc_now() - timedelta(minutes=2)
-    Request.objects.ingest(as_rows([{**record(), **r, "created_at": minute_ago} for r in records]))
+    records = [{**record(), **r, "created_at": minute_ago} for r in records]
+    Request.objects.ingest(as_rows(stored_as(records, *services)))
     refresh_rollups()
 
 
@@ -235,10 +242,12 @@ def test_every_part_has_exactly_the_documented_fields(api, user_api_key, two_ten
 
 
 def test_status_distribution_is_one_object_per_service_with_a_breakdown_summing_to_its_total(api, user_api_key, tenant):
-    ServiceFactory(name="checkout", tenant=tenant)
-    ServiceFactory(name="payments", tenant=tenant)
+    services = ServiceFactory(name="checkout", tenant=tenant), ServiceFactory(name="payments", tenant=tenant)
     statuses = {"checkout": [200, 200, 200, 301, 404, 404, 500, 101], "payments": [200, 401, 503]}
-    store(*[{"service": name, "status": status} for name, codes in statuses.items() for status in codes])
+    store(
+        *[{"service": name, "status": status} for name, codes in statuses.items() for status in codes],
+        services=services,
+    )
     body = get(api, AGGREGATE, user_api_key).json()
     assert body["status_distribution"] == [
         {
@@ -271,7 +280,7 @@ INVISIBLE = {
 
 @pytest.mark.parametrize("path", [AGGREGATE, REALTIME])
 def test_filters_with_invisible_and_bidi_characters_are_accepted_and_matched(api, user_api_key, service, path):
-    store(record(**INVISIBLE), record(**INVISIBLE), record())
+    store(record(**INVISIBLE), record(**INVISIBLE), record(), services=[service])
     values = get(api, "/api/v1/metrics/filters", user_api_key).json()
     for dim, value in INVISIBLE.items():
         assert value in values[f"{dim}s"]
