@@ -108,6 +108,28 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A test database per test run, so concurrent runs on one cluster don't collide.
 DATABASES["default"]["TEST"] = {"NAME": env_str("MALTI_TEST_DATABASE") or f"test_malti_{os.getpid()}"}
+# Metrics read through connections of their own, the same database with a
+# pool of its own: a burst of long-range queries then waits for reads
+# connections, never for the ones ingest and logins use. A statement that runs
+# longer than MALTI_METRICS_STATEMENT_TIMEOUT is canceled (a 503 that says so).
+MALTI_METRICS_STATEMENT_TIMEOUT = env_int("MALTI_METRICS_STATEMENT_TIMEOUT", 30, minimum=1)
+MALTI_DB_READS_POOL_MAX = env_int("MALTI_DB_READS_POOL_MAX", 4, minimum=1)
+DATABASES["reads"] = {
+    **DATABASES["default"],
+    "OPTIONS": {
+        **DATABASES["default"]["OPTIONS"],
+        "options": DATABASES["default"]["OPTIONS"]["options"]
+        + f" -c statement_timeout={MALTI_METRICS_STATEMENT_TIMEOUT * 1000}",
+    },
+    "TEST": {"MIRROR": "default"},
+}
+if "pool" in DATABASES["default"]["OPTIONS"]:
+    pool = DATABASES["default"]["OPTIONS"]["pool"]
+    DATABASES["reads"]["OPTIONS"]["pool"] = {
+        **pool,
+        "min_size": min(pool["min_size"], MALTI_DB_READS_POOL_MAX),
+        "max_size": MALTI_DB_READS_POOL_MAX,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when MALTI_REDIS_URL is set (needed whenever more than one

@@ -49,6 +49,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         pause_background_jobs()
+    yield
+    from django.db import connections
+
+    # The reads pool's connections (a mirror's) would keep the test database from being dropped;
+    # Django's TestCase itself uses this thread's (it asks every allowed alias whether it supports transactions).
+    reads = connections["reads"]
+    reads.close()
+    if reads.alias in type(reads)._connection_pools:  # (the pool property would open one)
+        reads.close_pool()
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -148,3 +157,22 @@ def post_batch(api, key, records, *, gzip_body=False, raw_body=None, content_typ
     if key is not None:
         headers["HTTP_X_API_KEY"] = key
     return api.post("/api/v1/ingest", data=body, content_type=content_type, **headers)
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+def pytest_collection_modifyitems(items):
+    """Every database test may use the reads alias too (settings.DATABASES["reads"], a mirror of the test database).
+
+    Metrics read through it outside a transaction; pytest-django allows only
+    "default" unless a test names more.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None and not DATABASE_FIXTURES & set(item.fixturenames):
+            continue
+        kwargs = dict(marker.kwargs) if marker else {}
+        if "databases" not in kwargs:
+            args = marker.args if marker else ()
+            item.add_marker(pytest.mark.django_db(*args, **kwargs, databases=["default", "reads"]), append=False)

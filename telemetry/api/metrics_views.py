@@ -61,7 +61,9 @@ METRICS_ERRORS = {
     "more than 5,000 buckets, a realtime range over 60 minutes, a filter with control characters or over "
     f"{MAX_FILTER_LENGTH} characters.",
     429: "Rate limited; see Retry-After.",
-    503: "The database is unavailable; retry after Retry-After seconds.",
+    503: "The database is unavailable, or too many metrics queries are running at once: retry after Retry-After "
+    "seconds. Or a statement ran longer than the server's limit (MALTI_METRICS_STATEMENT_TIMEOUT, 30 seconds by "
+    "default) and was stopped: the detail says so; narrow the time range or add filters.",
 }
 ERROR_RESPONSES = error_responses(METRICS_ERRORS)
 DEFINITIONS = (

@@ -11,13 +11,16 @@ All SQL here is assembled from fixed fragments (relation and column names
 from the catalog); every value a user sends travels as a parameter.
 """
 
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from telemetry.edition import has_continuous_aggregates
 from telemetry.rollups.catalog import (
@@ -83,6 +86,17 @@ COUNTS_SQL = (
     "GROUP BY {group} ORDER BY {group}"
 )
 DISTINCT_SQL = "WITH rows AS ({union}) SELECT DISTINCT {dim} FROM rows WHERE {dim} IS NOT NULL ORDER BY {dim} LIMIT %s"
+
+# The database alias whose connections carry the metrics statement timeout
+# (settings.DATABASES["reads"]), a pool apart from ingest's.
+READS = "reads"
+# SET LOCAL with a parameter, returning the value it replaces.
+LIMIT_STATEMENTS_SQL = "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)"
+RESTORE_LIMIT_SQL = "SELECT set_config('statement_timeout', %s, true)"
+
+
+class ReadsBusy(Exception):
+    """Every reads slot of this process stayed taken for a whole statement timeout."""
 
 
 @dataclass(frozen=True)
@@ -228,31 +242,77 @@ def _union(scope: Scope, services: tuple, dims: tuple[str, ...], pieces_of, colu
     return " UNION ALL ".join(parts), params
 
 
+def reads_alias() -> str:
+    """The reads connections, unless this thread is inside a transaction (tests): others cannot see its rows."""
+    return DEFAULT_DB_ALIAS if connection.in_atomic_block else READS
+
+
+@contextmanager
+def reads_cursor():
+    """A cursor whose statements stop after MALTI_METRICS_STATEMENT_TIMEOUT seconds."""
+    alias = reads_alias()
+    with connections[alias].cursor() as cursor:
+        if alias == READS:
+            yield cursor  # the reads connections are opened with the timeout
+            return
+        # The caller's transaction: limit these statements only (an error aborts the transaction anyway).
+        cursor.execute(LIMIT_STATEMENTS_SQL, [f"{settings.MALTI_METRICS_STATEMENT_TIMEOUT}s"])
+        previous = cursor.fetchone()[0]
+        yield cursor
+        cursor.execute(RESTORE_LIMIT_SQL, [previous])
+
+
 def _run(sql, params):
-    with connection.cursor() as cursor:
+    with reads_cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c.name for c in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _reads_pool_size() -> int:
+    return settings.MALTI_DB_READS_POOL_MAX
+
+
+@cache
+def _slots(size: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(size)
+
+
+def reads_slots() -> threading.BoundedSemaphore:
+    """The metrics responses this process runs at once: as many as the reads pool serves side by side."""
+    per_response = min(settings.MALTI_QUERY_CONCURRENCY, _reads_pool_size())
+    return _slots(max(1, _reads_pool_size() // per_response))
+
+
 class SideBySide:
-    """Runs independent read queries at once, each thread on its own pooled connection.
+    """Runs independent read queries at once, each thread on its own reads connection.
 
     A metrics response is a handful of statements that each keep one core
     busy; on two cores they finish in about half the time side by side. Inside
     a transaction (as in tests) other connections cannot see its rows, so
     there the statements run one after another on the caller's connection.
+    Outside one, a response first takes one of the process's reads slots:
+    a burst of metrics requests queues here, holding no connection at all.
     """
 
     def __init__(self, workers: int | None = None):
-        workers = workers or settings.MALTI_QUERY_CONCURRENCY
+        self.workers = min(workers or settings.MALTI_QUERY_CONCURRENCY, _reads_pool_size())
         self.executor = None
-        if workers > 1 and not connection.in_atomic_block:
-            # Give the caller's connection back to the pool first: a request
-            # holding one while its threads wait for more could, with enough
-            # requests at once, leave every connection waiting on another.
-            connection.close()
-            self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="malti-query")
+        self.slot = None
+
+    def __enter__(self):
+        if connection.in_atomic_block:
+            return self
+        # Give the caller's connection back to the pool first: ingest and
+        # logins need it more than a request waiting for a reads slot.
+        connection.close()
+        slots = reads_slots()
+        if not slots.acquire(timeout=settings.MALTI_METRICS_STATEMENT_TIMEOUT):
+            raise ReadsBusy("Too many metrics queries are running at once; retry shortly.")
+        self.slot = slots
+        if self.workers > 1:
+            self.executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="malti-query")
+        return self
 
     def submit(self, function, *args, **kwargs) -> Future:
         if self.executor is None:
@@ -266,14 +326,16 @@ class SideBySide:
         try:
             return function(*args, **kwargs)
         finally:
-            connection.close()  # this thread's connection, back to the pool
-
-    def __enter__(self):
-        return self
+            connections.close_all()  # this thread's connections, back to their pools
 
     def __exit__(self, *exc):
-        if self.executor is not None:
-            self.executor.shutdown(wait=True, cancel_futures=exc[0] is not None)
+        try:
+            if self.executor is not None:
+                self.executor.shutdown(wait=True, cancel_futures=exc[0] is not None)
+        finally:
+            if self.slot is not None:
+                connections[READS].close()  # statements run in the caller's thread (workers=1)
+                self.slot.release()
 
 
 class MetricsReader:
@@ -282,8 +344,32 @@ class MetricsReader:
     def __init__(self, scope: Scope, services: tuple[str, ...]):
         self.scope = scope
         self.services = services  # stored service keys, already narrowed by the service filter
-        self.marks, self.open_until = (None, None) if has_continuous_aggregates() else refresh_state()
+        self._state = None
+        self._state_lock = threading.Lock()
         self._decompositions = {}
+
+    def planning_state(self):
+        """The watermarks and open buckets this reader plans with, read once, when first needed.
+
+        Not at construction: a response builds its readers before it takes a
+        reads slot, and reads only inside one.
+        """
+        with self._state_lock:
+            if self._state is None:
+                if has_continuous_aggregates():
+                    self._state = (None, None)
+                else:
+                    with reads_cursor() as cursor:
+                        self._state = refresh_state(cursor)
+            return self._state
+
+    @property
+    def marks(self):
+        return self.planning_state()[0]
+
+    @property
+    def open_until(self):
+        return self.planning_state()[1]
 
     def pieces(self, coarsest: Level, materialisation: Materialisation) -> list[Piece]:
         """The range in pieces no coarser than `coarsest`, as `materialisation` keeps them."""
