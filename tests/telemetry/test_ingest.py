@@ -24,11 +24,12 @@ def test_it_stores_a_batch_and_answers_200_with_the_seed_shape(api, service_api_
     assert raw_count() == 2
 
 
-def test_it_stores_every_field_as_sent(api, service_api_key):
+def test_it_stores_every_field_as_sent_and_the_service_as_its_telemetry_key(api, service, service_api_key):
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     with_time = utc_now().replace(microsecond=0)
     post_batch(api, service_api_key, [record(method="post", created_at=with_time.isoformat())])
-    assert raw_rows() == [("checkout", "node-1", "POST", "/api/orders/{id}", "web", 200, 42, "web-app", with_time)]
+    stored = (service.telemetry_key, "node-1", "POST", "/api/orders/{id}", "web", 200, 42, "web-app", with_time)
+    assert service.telemetry_key != service.name and raw_rows() == [stored]
     assert moment.tzinfo is UTC
 
 
@@ -172,11 +173,11 @@ def test_a_missing_required_field_is_named(api, service_api_key, name):
         ({"unknown": {"nested": [1, 2]}}, {}),
     ],
 )
-def test_values_the_original_accepts_are_stored(api, service_api_key, change, stored):
+def test_values_the_original_accepts_are_stored(api, service, service_api_key, change, stored):
     response = post_batch(api, service_api_key, [record(**change)])
     assert response.status_code == 200, response.content
     assert response.json()["truncated"] == 0
-    assert raw_rows(", ".join(stored or ["service"])) == [tuple(stored.values()) or ("checkout",)]
+    assert raw_rows(", ".join(stored or ["service"])) == [tuple(stored.values()) or (service.telemetry_key,)]
 
 
 def test_a_missing_consumer_is_stored_as_empty(api, service_api_key):
