@@ -117,11 +117,6 @@ def visible_services(user) -> dict[str, str]:
     return dict(Service.objects.visible_to(user).values_list("telemetry_key", "name"))
 
 
-def visible_service_names(user) -> list[str]:
-    """Names of the services a user may read (callers move to visible_services)."""
-    return list(visible_services(user).values())
-
-
 class ApiKeyQuerySet(models.QuerySet):
     def for_key(self, raw_key: str):
         """The key matching raw_key, usable or not, or None."""

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
-from accounts.models import ApiKey, Service, visible_service_names, visible_services
+from accounts.models import ApiKey, Service, visible_services
 from telemetry.models import Request
 from telemetry.traffic import TrafficModel, as_rows
 from tests.conftest import refresh_rollups, utc_now
@@ -70,7 +70,6 @@ def test_visible_services_maps_stored_keys_to_names(user, tenant, globex):
     mine = ServiceFactory(name="api", tenant=tenant)
     ServiceFactory(name="api", tenant=globex)
     assert visible_services(user) == {mine.telemetry_key: "api"}
-    assert visible_service_names(user) == ["api"]
 
 
 def test_the_migration_keeps_each_existing_services_name_as_its_key():
