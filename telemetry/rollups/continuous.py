@@ -16,9 +16,8 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
 
-from malti_site import clock
-from telemetry.rollups.catalog import LEVELS, finer, relations, source_of
-from telemetry.rollups.progress import held_from
+from telemetry.rollups.catalog import LEVELS, finer, relations
+from telemetry.rollups.progress import source_holds_from
 
 log = logging.getLogger(__name__)
 
@@ -48,25 +47,14 @@ REFRESH_POLICY = {
 
 def refresh_continuous_aggregates(window=None) -> tuple[int, list[str]]:
     """Refresh every aggregate (over `window`); the count refreshed and what was skipped or failed."""
-    from telemetry.models import RetentionPolicy
-
     start, end = window if window else (None, None)
     count, notes = 0, []
-    keep = RetentionPolicy.objects.durations()
-    now = clock.now()
     with connection.cursor() as cursor:
         # Finest level first: coarser aggregates read the level below.
         for level, materialisation in relations():
             relation = materialisation.relation(level)
-            # Refreshing a range its source no longer holds would delete the aggregate's rows there. Retention
-            # drops only whole chunks past the source's horizon, oldest first, so the source holds everything it
-            # ever had from its oldest chunk or its horizon, whichever is earlier. (The chunk alone is not enough:
-            # on a young install it cuts the first day or week in two, and the refresh would move the watermark
-            # past a bucket it never materialised.)
-            source = finer(level)
-            horizon = now - keep["raw" if source is None else source.name]
-            oldest = held_from(cursor, [source_of(level, materialisation)])
-            held = horizon if oldest is None else min(oldest, horizon)
+            # Refreshing a range its source no longer holds would delete the aggregate's rows there.
+            held = source_holds_from(cursor, finer(level))
             if end is not None and end <= held:
                 if window:
                     notes.append(f"skipped {relation} (its source no longer holds the range)")

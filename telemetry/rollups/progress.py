@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 
+from malti_site import clock
 from telemetry.edition import has_continuous_aggregates
 from telemetry.rollups.catalog import LEVELS, MATERIALISATIONS, Level
 
@@ -75,6 +76,21 @@ def held_from(cursor, relations: list[str]) -> datetime | None:
     if not oldest or None in oldest:
         return None
     return max(oldest)
+
+
+def source_holds_from(cursor, source: Level | None) -> datetime:
+    """From when on a level's source (None: raw) holds every row it ever had.
+
+    Retention drops whole chunks past the level's horizon, oldest first: the
+    oldest chunk left, or the horizon, whichever is earlier. (The chunk alone
+    is not enough: on a young install it starts inside the first day or week,
+    which would then never be rolled up.)
+    """
+    from telemetry.models import RetentionPolicy
+
+    horizon = clock.now() - RetentionPolicy.objects.durations()["raw" if source is None else source.name]
+    oldest = held_from(cursor, relations_of(source))
+    return horizon if oldest is None else min(oldest, horizon)
 
 
 @dataclass

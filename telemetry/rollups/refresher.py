@@ -44,7 +44,7 @@ from telemetry.rollups.catalog import (
     finer,
     select_sql,
 )
-from telemetry.rollups.progress import held_from, relations_of
+from telemetry.rollups.progress import source_holds_from
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +157,9 @@ def _relog(cursor, level: Level, buckets: list[datetime]):
 def _held(cursor, level: Level, touched: list[datetime], report: RefreshReport) -> list[datetime]:
     """The buckets whose source still holds them; the others are reported as skipped."""
     source = finer(level)
-    start = held_from(cursor, relations_of(source))
-    held = [bucket for bucket in touched if start is not None and bucket >= start]
-    skipped = [bucket for bucket in touched if start is None or bucket < start]
+    start = source_holds_from(cursor, source)
+    held = [bucket for bucket in touched if bucket >= start]
+    skipped = [bucket for bucket in touched if bucket < start]
     if skipped:
         report.skipped[level.name] = (len(skipped), skipped[0], skipped[-1] + level.width)
         log.warning(
