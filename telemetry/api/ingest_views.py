@@ -190,9 +190,10 @@ class IngestView(APIView):
         try:
             with transaction.atomic():
                 if idempotency_key:
-                    receipt, is_new = IngestReceipt.objects.claim(service, idempotency_key, body_digest(request.data))
+                    digest = body_digest(request.data)
+                    receipt, is_new = IngestReceipt.objects.claim(service, idempotency_key, digest)
                     if not is_new:
-                        return replay(receipt, body_digest(request.data))
+                        return replay(receipt, digest)
                 count = Request.objects.ingest(batch.rows)
                 answer = {
                     "message": f"Successfully ingested {count} requests",
