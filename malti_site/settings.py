@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "accounts",
     "telemetry",
+    "alerts",
     "dashboard_ui",
 ]
 
@@ -251,6 +252,18 @@ MALTI_RETENTION_DEFAULTS = {
 MALTI_QUERY_CONCURRENCY = env_int("MALTI_QUERY_CONCURRENCY", 2, minimum=1)
 MALTI_REFRESH_EVERY = env_int("MALTI_REFRESH_EVERY", 15, minimum=1)
 MALTI_RETENTION_EVERY = env_int("MALTI_RETENTION_EVERY", 600, minimum=10)
+# Alerts (alerts/): the worker evaluates every rule and sends due notifications, seconds.
+MALTI_ALERTS_EVALUATE_EVERY = env_int("MALTI_ALERTS_EVALUATE_EVERY", 60, minimum=5)
+MALTI_ALERTS_DELIVER_EVERY = env_int("MALTI_ALERTS_DELIVER_EVERY", 5, minimum=1)
+MALTI_ALERTS_WEBHOOK_TIMEOUT = env_int("MALTI_ALERTS_WEBHOOK_TIMEOUT", 10, minimum=1)
+# Email notifications through Django's SMTP backend.
+EMAIL_HOST = env_str("MALTI_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("MALTI_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("MALTI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_secret("MALTI_EMAIL_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("MALTI_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("MALTI_EMAIL_DEFAULT_FROM", "malti@localhost")
 
 LOG_LEVEL = (env_str("LOG_LEVEL", "INFO") or "INFO").upper()
 if LOG_LEVEL not in logging.getLevelNamesMapping():

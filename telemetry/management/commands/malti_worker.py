@@ -1,4 +1,5 @@
-"""The worker: keeps the Apache edition's rollups current and applies retention."""
+"""The worker: evaluates alert rules and sends notifications; on the Apache edition also keeps the rollups
+current and applies retention."""
 
 import logging
 import signal
@@ -10,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 from django.db.utils import DatabaseError, InterfaceError
 
+from alerts import delivery, evaluation
 from telemetry import retention
 from telemetry.edition import has_continuous_aggregates
 from telemetry.models import IngestReceipt
@@ -20,36 +22,42 @@ log = logging.getLogger("malti.worker")
 
 class Command(BaseCommand):
     help = (
-        "Run rollup refresh (every MALTI_REFRESH_EVERY s) and retention (every MALTI_RETENTION_EVERY s) until "
-        "SIGTERM/SIGINT. Needed on the Apache edition; on the community edition TimescaleDB's jobs do this."
+        "Run rollup refresh (every MALTI_REFRESH_EVERY s) and retention (every MALTI_RETENTION_EVERY s), alert "
+        "evaluation (every MALTI_ALERTS_EVALUATE_EVERY s) and delivery (every MALTI_ALERTS_DELIVER_EVERY s) until "
+        "SIGTERM/SIGINT. On the community edition TimescaleDB's jobs refresh and apply retention: only alerts run."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Run one refresh and one retention pass, then exit.")
 
     def handle(self, *args, once=False, verbosity=1, **options):
-        if has_continuous_aggregates():
-            self.stdout.write("Community edition: continuous aggregates and retention policies run inside TimescaleDB.")
-            return
         self.stopping = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._stop)
+        # (step, period in seconds); the community edition's rollups and retention run inside TimescaleDB.
+        steps = []
+        if has_continuous_aggregates():
+            self.stdout.write("Community edition: continuous aggregates and retention policies run inside TimescaleDB.")
+        else:
+            steps += [(self._refresh, settings.MALTI_REFRESH_EVERY), (self._retention, settings.MALTI_RETENTION_EVERY)]
+        steps += [
+            (self._evaluate_alerts, settings.MALTI_ALERTS_EVALUATE_EVERY),
+            (self._deliver_alerts, settings.MALTI_ALERTS_DELIVER_EVERY),
+        ]
         self.stdout.write(
-            f"Malti worker: refresh every {settings.MALTI_REFRESH_EVERY}s, retention every "
-            f"{settings.MALTI_RETENTION_EVERY}s (Ctrl-C or SIGTERM stops it)."
+            "Malti worker: " + ", ".join(f"{step.__name__.strip('_')} every {every}s" for step, every in steps)
+            + " (Ctrl-C or SIGTERM stops it)."
         )
-        next_refresh = next_retention = time.monotonic()
+        due = dict.fromkeys((step for step, _ in steps), time.monotonic())
         while not self.stopping.is_set():
-            now = time.monotonic()
-            if now >= next_refresh:
-                self._safely(self._refresh, verbosity)
-                next_refresh = now + settings.MALTI_REFRESH_EVERY
-            if now >= next_retention:
-                self._safely(self._retention, verbosity)
-                next_retention = now + settings.MALTI_RETENTION_EVERY
+            for step, every in steps:
+                now = time.monotonic()
+                if now >= due[step]:
+                    self._safely(step, verbosity)
+                    due[step] = now + every
             if once:
                 break
-            self.stopping.wait(max(0.1, min(next_refresh, next_retention) - time.monotonic()))
+            self.stopping.wait(max(0.1, min(due.values()) - time.monotonic()))
         self.stdout.write("Malti worker stopped.")
 
     def _stop(self, signum, frame):
@@ -71,6 +79,16 @@ class Command(BaseCommand):
         # Failures and skips are logged by the refresher; the next pass retries.
         report = refresher.refresh()
         if verbosity >= 1 and (any(report.buckets.values()) or report.failed or report.skipped):
+            self.stdout.write(f"{time.strftime('%H:%M:%S')} {report}")
+
+    def _evaluate_alerts(self, verbosity):
+        report = evaluation.evaluate()
+        if verbosity >= 1 and report.transitions:
+            self.stdout.write(f"{time.strftime('%H:%M:%S')} {report}")
+
+    def _deliver_alerts(self, verbosity):
+        report = delivery.deliver_due()
+        if verbosity >= 1 and (report.delivered or report.failed):
             self.stdout.write(f"{time.strftime('%H:%M:%S')} {report}")
 
     def _retention(self, verbosity):
