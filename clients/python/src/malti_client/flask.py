@@ -1,0 +1,24 @@
+"""Flask: `instrument(app)` wraps `app.wsgi_app` with the WSGI middleware and tells it which URL rule matched.
+
+Flask forgets the matched rule when its request context ends, before the middleware sees
+the answer, so a hook that runs right after routing leaves it in the WSGI environ.
+"""
+
+from flask import Flask, request
+
+from .client import MaltiClient
+from .wsgi import ROUTE_KEY, MaltiWSGIMiddleware
+
+
+def _keep_matched_rule(endpoint, values) -> None:
+    rule = request.url_rule
+    if rule is not None:
+        request.environ[ROUTE_KEY] = rule.rule
+
+
+def instrument(app: Flask, client: MaltiClient | None = None, **settings) -> MaltiWSGIMiddleware:
+    """Report every request `app` serves; settings as for MaltiClient (or the MALTI_* variables)."""
+    app.url_value_preprocessor(_keep_matched_rule)
+    middleware = MaltiWSGIMiddleware(app.wsgi_app, client, **settings)
+    app.wsgi_app = middleware
+    return middleware
