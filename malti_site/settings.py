@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "accounts",
     "telemetry",
+    "explorer",
     "alerts",
     "dashboard_ui",
 ]
@@ -246,6 +247,17 @@ MALTI_RETENTION_DEFAULTS = {
     "1day": env_str("MALTI_RETENTION_1DAY", "1825 days"),
     "1week": env_str("MALTI_RETENTION_1WEEK", "1825 days"),
 }
+# The request explorer's sample (explorer/sampling.py): kept this long, apart
+# from the levels above (it is not rolled up from anything).
+MALTI_RETENTION_SAMPLE = env_str("MALTI_RETENTION_SAMPLE", "14 days")
+# Ingest keeps every 5xx, every slow request and this share (0..1) of the rest.
+MALTI_SAMPLE_ENABLED = env_bool("MALTI_SAMPLE_ENABLED", True)
+try:
+    MALTI_SAMPLE_RATE = float(env_str("MALTI_SAMPLE_RATE", "0.01"))
+except ValueError:
+    raise ImproperlyConfigured("MALTI_SAMPLE_RATE must be a share between 0 and 1, e.g. 0.01") from None
+if not 0 <= MALTI_SAMPLE_RATE <= 1:
+    raise ImproperlyConfigured("MALTI_SAMPLE_RATE must be a share between 0 and 1, e.g. 0.01")
 # The worker (manage.py malti_worker) refresh and retention periods, seconds.
 # Statements one metrics response runs side by side, each on its own pooled
 # connection (1: one after another).

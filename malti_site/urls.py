@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("telemetry.api.urls")),
+    path("api/v1/", include("explorer.api.urls")),
     path("api/v1/", include("alerts.api.urls")),
     # The dashboard's catch-all comes last and never matches api/, admin/ or health.
     path("", include("dashboard_ui.urls")),

@@ -10,6 +10,8 @@ regardless, so Malti runs its own TimescaleDB job instead
 (`malti_apply_retention`, every 10 minutes, migration 0010), limited by
 `malti_retention_guard`: the readers' continuous-aggregate watermarks and
 their pending invalidations. `retention set` changes that job's settings.
+The request explorer's sample is read by nothing: its chunks go when past
+retention, by the worker (Apache) or a TimescaleDB retention policy (community).
 """
 
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from django.db import connection
 
 from telemetry import retention_cache
 from telemetry.edition import has_continuous_aggregates
-from telemetry.models.retention import LEVELS, RetentionPolicy, parse_duration_text
+from telemetry.models.retention import CHAIN, LEVELS, SAMPLE, RetentionPolicy, parse_duration_text
 from telemetry.rollups import continuous
 from telemetry.rollups.catalog import LEVEL_BY_NAME
 from telemetry.rollups.progress import LevelProgress, progress
@@ -56,16 +58,24 @@ SELECT alter_job(job.job_id, config => (
 ))
 FROM timescaledb_information.jobs AS job WHERE job.proc_name = 'malti_apply_retention'
 """
+REMOVE_RETENTION_POLICY_SQL = "SELECT remove_retention_policy(%s::regclass, if_exists => true)"
+ADD_RETENTION_POLICY_SQL = "SELECT add_retention_policy(%s::regclass, drop_after => %s::interval)"
 
 
 def relations_of(level: str) -> list[str]:
+    if level == SAMPLE:
+        from explorer.models import SAMPLE_TABLE  # (explorer's models need the app registry)
+
+        return [SAMPLE_TABLE]
     return relations_of_level(None if level == "raw" else LEVEL_BY_NAME[level])
 
 
 def reader_of(level: str) -> str | None:
-    """The level built from this one (None for the coarsest)."""
-    index = LEVELS.index(level)
-    return LEVELS[index + 1] if index + 1 < len(LEVELS) else None
+    """The level built from this one (None for the coarsest, and for the sample)."""
+    if level == SAMPLE:
+        return None
+    index = CHAIN.index(level)
+    return CHAIN[index + 1] if index + 1 < len(CHAIN) else None
 
 
 def _interval(duration: timedelta) -> str:
@@ -89,7 +99,7 @@ def show() -> list[LevelReport]:
         progress_of = {report.level: report for report in progress(cursor)}
         for level in LEVELS:
             names = relations_of(level)
-            column = "created_at" if level == "raw" else "bucket"
+            column = "created_at" if level in ("raw", SAMPLE) else "bucket"
             # The full materialisation has the widest range of a level.
             cursor.execute(RANGE_SQL.format(column=column, relation=names[-1]))
             oldest, newest = cursor.fetchone()
@@ -112,11 +122,13 @@ def set_policy(level: str, text: str) -> timedelta:
         )
     if duration <= timedelta(0):
         raise ValidationError("A retention period must be positive.")
-    if community:
+    if community and level != SAMPLE:
         # Refuse before storing: a refresh window reaching past its source's retention would delete rollups.
         continuous.start_offsets({**RetentionPolicy.objects.durations(), level: duration})
     RetentionPolicy.objects.update_or_create(level=level, defaults={"keep_for": text.strip()})
-    if community:
+    if community and level == SAMPLE:
+        sync_sample_policy(duration)
+    elif community:
         # Each statement on its own (autocommit): a running refresh policy holds its job's lock while
         # it reads the level below, so changing several jobs in one transaction can deadlock with it.
         sync_retention_job()
@@ -128,7 +140,9 @@ def set_policy(level: str, text: str) -> timedelta:
 def sync_retention_job():
     """Community edition: give Malti's retention job the current durations."""
     names, keep = [], []
-    for level, duration in RetentionPolicy.objects.durations().items():
+    durations = RetentionPolicy.objects.durations()
+    for level in CHAIN:
+        duration = durations[level]
         for name in relations_of(level):
             names.append(name)
             keep.append(_interval(duration))
@@ -136,8 +150,18 @@ def sync_retention_job():
         cursor.execute(SYNC_JOB_SQL, [names, keep])
 
 
+def sync_sample_policy(duration: timedelta):
+    """Community edition: the sample's TimescaleDB retention policy, for a new duration."""
+    (relation,) = relations_of(SAMPLE)
+    with connection.cursor() as cursor:
+        cursor.execute(REMOVE_RETENTION_POLICY_SQL, [relation])
+        cursor.execute(ADD_RETENTION_POLICY_SQL, [relation, _interval(duration)])
+
+
 def rolled_up_until(cursor, level: str, relation: str) -> datetime | None:
     """How far the levels reading `relation` have rolled it up (None: nothing reads it)."""
+    if level == SAMPLE:
+        return None
     if has_continuous_aggregates():
         cursor.execute(COMMUNITY_ROLLED_UP_SQL, [relation])
         return cursor.fetchone()[0]

@@ -61,6 +61,11 @@ class RequestManager(models.Manager):
                     write_row(row)
             if not has_continuous_aggregates():
                 cursor.execute(MARK_DIRTY_SQL, [minutes_of(row[CREATED_AT] for row in rows)])
+            # The request explorer's sample, in the same transaction (explorer imports this module).
+            from explorer.sampling import keep_sample
+
+            with connection.wrap_database_errors:
+                keep_sample(cursor, rows)
         return len(rows)
 
 

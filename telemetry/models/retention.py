@@ -5,7 +5,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils.dateparse import parse_duration
 
-LEVELS = ("raw", "1min", "5min", "1hour", "6hour", "1day", "1week")
+# Raw data and the levels rolled up from it, finest first: each is read by the next.
+CHAIN = ("raw", "1min", "5min", "1hour", "6hour", "1day", "1week")
+# The request explorer's sample (explorer/): raw records kept longer, read by nothing.
+SAMPLE = "sample"
+LEVELS = (*CHAIN, SAMPLE)
 INTERVAL_SECONDS_SQL = "SELECT extract(epoch FROM %s::interval)"
 
 
@@ -23,14 +27,16 @@ def interval_to_timedelta(text: str) -> timedelta:
 class RetentionPolicyManager(models.Manager):
     def duration(self, level: str) -> timedelta:
         policy = self.filter(level=level).first()
-        text = policy.keep_for if policy else settings.MALTI_RETENTION_DEFAULTS[level]
-        return parse_duration_text(text)
+        return parse_duration_text(policy.keep_for if policy else default_keep_for(level))
 
     def durations(self) -> dict[str, timedelta]:
         stored = dict(self.values_list("level", "keep_for"))
-        return {
-            level: parse_duration_text(stored.get(level, settings.MALTI_RETENTION_DEFAULTS[level])) for level in LEVELS
-        }
+        return {level: parse_duration_text(stored.get(level, default_keep_for(level))) for level in LEVELS}
+
+
+def default_keep_for(level: str) -> str:
+    """The settings' retention for a level (the sample's is a setting of its own)."""
+    return settings.MALTI_RETENTION_SAMPLE if level == SAMPLE else settings.MALTI_RETENTION_DEFAULTS[level]
 
 
 def parse_duration_text(text: str) -> timedelta:

@@ -28,7 +28,10 @@ def _behind(progress) -> str:
 
 
 class Command(BaseCommand):
-    help = "Show, change and apply how long each level (raw, 1min, 5min, 1hour, 6hour, 1day, 1week) keeps data."
+    help = (
+        "Show, change and apply how long each level (raw, 1min, 5min, 1hour, 6hour, 1day, 1week, and the "
+        "request explorer's sample) keeps data."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
