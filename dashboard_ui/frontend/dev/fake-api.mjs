@@ -212,6 +212,94 @@ function aggregate(url, realtime) {
   return [200, body];
 }
 
+// GET /api/v1/requests: made-up records, a few per minute of the range (kept raw for 6 hours,
+// a 1-in-10 sample before that), filtered, sorted and paged with an opaque keyset cursor.
+const RAW_HOURS = 6;
+const SAMPLE_NOTE = "The sample keeps every 5xx, every request slower than its service's p99 and 1% of the rest.";
+
+function fakeRecords(start, end) {
+  const rawSince = Date.now() - RAW_HOURS * 3_600_000;
+  const records = [];
+  const first = Math.ceil(start / 60_000);
+  // At most two days of minutes: enough to page through.
+  for (let minute = Math.max(first, Math.floor(end / 60_000) - 2880); minute * 60_000 < end; minute += 1) {
+    for (let k = 0; k < 1 + Math.floor(3 * noise(minute)); k += 1) {
+      const seed = minute * 7 + k;
+      const at = minute * 60_000 + Math.floor(59_999 * noise(seed + 0.5));
+      if (at < start || at >= end) continue;
+      const [service, method, endpoint] = ENDPOINTS[Math.floor(noise(seed + 1) * ENDPOINTS.length)];
+      const roll = noise(seed + 2);
+      const status = roll < 0.03 ? 503 : roll < 0.08 ? 404 : roll < 0.12 ? 304 : 200;
+      const sample = at < rawSince;
+      if (sample && status < 500 && noise(seed + 3) > 0.1) continue;
+      records.push({
+        created_at: new Date(at).toISOString(),
+        service,
+        node: NODES[Math.floor(noise(seed + 4) * NODES.length)],
+        method,
+        endpoint,
+        status,
+        response_time: Math.round(10 + 900 * noise(seed + 5) ** 3),
+        consumer: CONSUMERS[Math.floor(noise(seed + 6) * CONSUMERS.length)],
+        context: noise(seed + 7) < 0.2 ? null : CONTEXTS[Math.floor(noise(seed + 8) * CONTEXTS.length)],
+        source: sample ? 'sample' : 'raw',
+      });
+    }
+  }
+  return records;
+}
+
+function requests(url) {
+  const q = url.searchParams;
+  const end = q.get('end_time') ? new Date(q.get('end_time')) : new Date();
+  const start = q.get('start_time') ? new Date(q.get('start_time')) : new Date(end - 3_600_000);
+  if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime()) || start >= end) {
+    return [422, { detail: 'start_time must be a valid time before end_time.' }];
+  }
+  const sort = q.get('sort') ?? 'time';
+  const limit = Math.min(1000, Math.max(1, Number(q.get('limit') ?? 100)));
+  const klass = q.get('status_class');
+  const matches = fakeRecords(start.getTime(), end.getTime()).filter(
+    (r) =>
+      ['service', 'node', 'method', 'endpoint', 'consumer', 'context'].every((k) => !q.get(k) || r[k] === q.get(k)) &&
+      (!q.get('status') || r.status === Number(q.get('status'))) &&
+      (!klass || (klass === 'error' ? r.status >= 400 : `${Math.floor(r.status / 100)}xx` === klass)) &&
+      (!q.get('min_latency') || r.response_time >= Number(q.get('min_latency'))),
+  );
+  const key = (r) => (sort === 'latency' ? [r.response_time, r.created_at] : [r.created_at, '']);
+  const after = (a, b) => (a[0] === b[0] ? a[1] < b[1] : a[0] < b[0]);
+  matches.sort((a, b) => (after(key(a), key(b)) ? 1 : -1));
+  let page = matches;
+  if (q.get('cursor')) {
+    let position;
+    try {
+      position = JSON.parse(Buffer.from(q.get('cursor'), 'base64url').toString());
+    } catch {
+      return [422, { detail: 'The cursor is not valid.' }];
+    }
+    page = matches.filter((r) => after(key(r), position));
+  }
+  const rows = page.slice(0, limit);
+  const more = page.length > limit;
+  const sources = new Set(matches.map((r) => r.source));
+  const source = sources.size > 1 ? 'mixed' : sources.has('sample') ? 'sample' : 'raw';
+  const sampled = rows.some((r) => r.source === 'sample');
+  return [
+    200,
+    {
+      requests: rows,
+      next_cursor: more ? Buffer.from(JSON.stringify(key(rows[rows.length - 1]))).toString('base64url') : null,
+      source,
+      sampled,
+      sample_note: source === 'raw' ? null : SAMPLE_NOTE,
+      total: source === 'raw' ? matches.length : null,
+      start_time: start.toISOString(),
+      end_time: end.toISOString(),
+      sort,
+    },
+  ];
+}
+
 const server = createServer(async (req, res) => {
   const url = new URL(req.url, `http://${req.headers.host}`);
   const jar = cookies(req);
@@ -303,6 +391,31 @@ const server = createServer(async (req, res) => {
   if (path === '/api/v1/metrics/aggregate' || path === '/api/v1/metrics/aggregate/realtime') {
     if (url.searchParams.get('service') === 'broken') return send(res, 500, { detail: 'Simulated failure.' });
     const [status, body] = aggregate(url, path.endsWith('realtime'));
+    return send(res, status, body);
+  }
+  if (path === '/api/v1/requests') {
+    const [status, body] = requests(url);
+    if (status === 200 && (url.searchParams.get('format') === 'csv' || req.headers.accept === 'text/csv')) {
+      const columns = [
+        'created_at',
+        'service',
+        'node',
+        'method',
+        'endpoint',
+        'status',
+        'response_time',
+        'consumer',
+        'context',
+        'source',
+      ];
+      const quote = (v) =>
+        v == null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v);
+      const csv = [columns.join(','), ...body.requests.map((r) => columns.map((c) => quote(r[c])).join(','))].join(
+        '\n',
+      );
+      res.writeHead(200, { 'Content-Type': 'text/csv', 'Content-Disposition': 'attachment; filename="requests.csv"' });
+      return res.end(`${csv}\n`);
+    }
     return send(res, status, body);
   }
   return send(res, 404, { detail: 'Not found.' });

@@ -9,12 +9,20 @@ import LoginPage from './components/LoginPage.jsx';
 import { useUrlState } from './hooks/useUrlState.js';
 import { api } from './lib/api.js';
 import { readConfig } from './lib/config.js';
+import { parseUrlState } from './lib/urlState.js';
+import { PAGES } from './pages.js';
 import { buildTheme, storeThemeMode, storedThemeMode, systemThemeMode } from './theme.js';
 
-// The dashboard (and, from it, the chart library) loads in parallel with the
-// session check, but the login page does not wait for it.
-const dashboardModule = import('./components/Dashboard.jsx');
-const Dashboard = lazy(() => dashboardModule);
+// Each page's code loads once, when first shown. The page the URL asks for (and, from the
+// dashboard, the chart library) loads in parallel with the session check, but the login page
+// does not wait for it.
+function lazyPage(load) {
+  let module = null;
+  const preload = () => (module ??= load());
+  return { Component: lazy(preload), preload };
+}
+const PAGE_VIEWS = Object.fromEntries(PAGES.map(({ key, load }) => [key, lazyPage(load)]));
+PAGE_VIEWS[parseUrlState(window.location.search).page].preload();
 
 export const SESSION_EXPIRED = 'Your session has expired, please sign in again.';
 
@@ -101,9 +109,10 @@ export default function App() {
       />
     );
   } else {
+    const Page = PAGE_VIEWS[view.page].Component;
     page = (
       <Suspense fallback={spinner}>
-        <Dashboard
+        <Page
           user={auth.user}
           thresholds={auth.thresholds}
           view={view}

@@ -9,6 +9,7 @@ import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
 import { SERIES } from '../theme.js';
+import ExploreButton from './ExploreButton.jsx';
 import Panel from './Panel.jsx';
 import StackedBar from './StackedBar.jsx';
 
@@ -28,7 +29,7 @@ function Legend() {
   );
 }
 
-export default function ConsumersPanel({ consumers, selected, onSelect }) {
+export default function ConsumersPanel({ consumers, selected, onSelect, onExplore }) {
   const rows = [...(consumers ?? [])].sort((a, b) => (b.total_requests ?? 0) - (a.total_requests ?? 0));
   const max = Math.max(1, ...rows.map((r) => r.total_requests ?? 0));
   return (
@@ -75,9 +76,16 @@ export default function ConsumersPanel({ consumers, selected, onSelect }) {
                     sx={{ cursor: 'pointer' }}
                   >
                     <TableCell sx={{ maxWidth: 260 }}>
-                      <Typography variant="body2" data-testid="consumer-name" sx={{ wordBreak: 'break-all', mb: 0.5 }}>
-                        {showValue(row.consumer)}
-                      </Typography>
+                      <Box sx={{ display: 'flex', alignItems: 'center', gap: 0.5, mb: 0.5 }}>
+                        <Typography variant="body2" data-testid="consumer-name" sx={{ wordBreak: 'break-all' }}>
+                          {showValue(row.consumer)}
+                        </Typography>
+                        <ExploreButton
+                          label={`Requests of ${showValue(row.consumer)}`}
+                          onClick={() => onExplore(row.consumer)}
+                          testId="consumer-explore"
+                        />
+                      </Box>
                       <StackedBar
                         scale={(row.total_requests ?? 0) / max}
                         label={`${formatCount(row.success_count)} successful, ${formatCount(row.error_count)} failed`}

@@ -13,6 +13,7 @@ import { useState } from 'react';
 import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
 import { DEFAULT_THRESHOLDS, STATUS_COLOR, level } from '../lib/health.js';
 import { sortRows } from '../lib/sort.js';
+import ExploreButton from './ExploreButton.jsx';
 import Panel from './Panel.jsx';
 
 const FIRST_ROWS = 10;
@@ -33,7 +34,7 @@ function errorLevel(rate, t) {
 
 const phoneHidden = { display: { xs: 'none', sm: 'table-cell' } };
 
-export default function EndpointsTable({ endpoints, sort, onSort, selected, onSelect, thresholds }) {
+export default function EndpointsTable({ endpoints, sort, onSort, selected, onSelect, onExplore, thresholds }) {
   const [showAll, setShowAll] = useState(false);
   const t = { ...DEFAULT_THRESHOLDS, ...(thresholds ?? {}) };
   const rows = sortRows(endpoints, sort);
@@ -67,7 +68,7 @@ export default function EndpointsTable({ endpoints, sort, onSort, selected, onSe
   return (
     <Panel
       title="Top endpoints"
-      subtitle="Click an endpoint to filter the dashboard by it"
+      subtitle="Click an endpoint to filter the dashboard by it, or its magnifier to see its requests"
       testId="panel-endpoints"
       action={
         selected ? (
@@ -132,7 +133,7 @@ export default function EndpointsTable({ endpoints, sort, onSort, selected, onSe
                             variant="outlined"
                             sx={{ fontFamily: 'monospace', fontSize: 11, height: 20, flexShrink: 0 }}
                           />
-                          <Box sx={{ minWidth: 0 }}>
+                          <Box sx={{ minWidth: 0, flexGrow: 1 }}>
                             <Typography
                               variant="body2"
                               data-testid="endpoint-name"
@@ -146,6 +147,11 @@ export default function EndpointsTable({ endpoints, sort, onSort, selected, onSe
                               </Typography>
                             )}
                           </Box>
+                          <ExploreButton
+                            label={`Requests of ${showValue(row.method)} ${showValue(row.endpoint)}`}
+                            onClick={() => onExplore(row)}
+                            testId="endpoint-explore"
+                          />
                         </Box>
                       </TableCell>
                       <TableCell align="right" sx={{ fontVariantNumeric: 'tabular-nums' }}>

@@ -67,7 +67,7 @@ function ChartTooltip({ active, payload }) {
   );
 }
 
-export default function LatencyChart({ timeSeries, logScale, onLogScaleChange }) {
+export default function LatencyChart({ timeSeries, logScale, onLogScaleChange, onSelectBucket }) {
   const theme = useTheme();
   const [hidden, setHidden] = useState(() => new Set());
 
@@ -101,7 +101,7 @@ export default function LatencyChart({ timeSeries, logScale, onLogScaleChange })
   return (
     <Panel
       title="Latency over time"
-      subtitle="Response time percentiles (lines) and requests per bucket (bars)"
+      subtitle="Response time percentiles (lines) and requests per bucket (bars); click a bucket to see its requests"
       testId="panel-latency"
       action={
         <FormControlLabel
@@ -119,7 +119,16 @@ export default function LatencyChart({ timeSeries, logScale, onLogScaleChange })
     >
       <Box sx={{ height: { xs: 260, sm: 320 }, minWidth: 0 }} data-testid="latency-chart">
         <ResponsiveContainer width="100%" height="100%">
-          <ComposedChart data={rows} margin={{ top: 4, right: 4, bottom: 0, left: 0 }}>
+          <ComposedChart
+            data={rows}
+            margin={{ top: 4, right: 4, bottom: 0, left: 0 }}
+            // A click anywhere in a bucket's column opens its requests: a short bar is hard to hit.
+            onClick={(state) => {
+              const row = state?.isTooltipActive ? rows[Number(state.activeTooltipIndex)] : null;
+              if (row && onSelectBucket) onSelectBucket(row.raw);
+            }}
+            style={{ cursor: onSelectBucket ? 'pointer' : undefined }}
+          >
             <CartesianGrid strokeDasharray="3 3" stroke={theme.palette.divider} vertical={false} />
             <XAxis
               dataKey="t"

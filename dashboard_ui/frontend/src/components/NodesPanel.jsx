@@ -2,9 +2,10 @@ import Box from '@mui/material/Box';
 import Chip from '@mui/material/Chip';
 import Typography from '@mui/material/Typography';
 import { showValue } from '../lib/format.js';
+import ExploreButton from './ExploreButton.jsx';
 import Panel from './Panel.jsx';
 
-function ChipList({ title, values, selected, onSelect, testId, emptyText }) {
+function ChipList({ title, values, selected, onSelect, onExplore, exploreLabel, testId, emptyText }) {
   const sorted = [...(values ?? [])]
     .filter((v) => v !== null && v !== '')
     .sort((a, b) => String(a).localeCompare(String(b)));
@@ -20,16 +21,22 @@ function ChipList({ title, values, selected, onSelect, testId, emptyText }) {
       ) : (
         <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 0.75 }}>
           {sorted.map((value) => (
-            <Chip
-              key={value}
-              label={showValue(value)}
-              size="small"
-              data-testid={testId}
-              color={selected === value ? 'primary' : 'default'}
-              variant={selected === value ? 'filled' : 'outlined'}
-              onClick={() => onSelect(selected === value ? '' : value)}
-              sx={{ maxWidth: '100%' }}
-            />
+            <Box key={value} sx={{ display: 'inline-flex', alignItems: 'center', maxWidth: '100%' }}>
+              <Chip
+                label={showValue(value)}
+                size="small"
+                data-testid={testId}
+                color={selected === value ? 'primary' : 'default'}
+                variant={selected === value ? 'filled' : 'outlined'}
+                onClick={() => onSelect(selected === value ? '' : value)}
+                sx={{ maxWidth: '100%' }}
+              />
+              <ExploreButton
+                label={`${exploreLabel} ${showValue(value)}`}
+                onClick={() => onExplore(value)}
+                testId={`${testId}-explore`}
+              />
+            </Box>
           ))}
         </Box>
       )}
@@ -37,14 +44,20 @@ function ChipList({ title, values, selected, onSelect, testId, emptyText }) {
   );
 }
 
-export default function NodesPanel({ nodes, contexts, filters, onFilter }) {
+export default function NodesPanel({ nodes, contexts, filters, onFilter, onExplore }) {
   return (
-    <Panel title="Nodes and contexts" subtitle="Click one to filter by it" testId="panel-nodes">
+    <Panel
+      title="Nodes and contexts"
+      subtitle="Click one to filter by it, or its magnifier to see its requests"
+      testId="panel-nodes"
+    >
       <ChipList
         title="Nodes"
         values={nodes}
         selected={filters.node}
         onSelect={(value) => onFilter('node', value)}
+        onExplore={(value) => onExplore('node', value)}
+        exploreLabel="Requests of node"
         testId="node-chip"
         emptyText="No node names were reported in this range."
       />
@@ -53,6 +66,8 @@ export default function NodesPanel({ nodes, contexts, filters, onFilter }) {
         values={contexts}
         selected={filters.context}
         onSelect={(value) => onFilter('context', value)}
+        onExplore={(value) => onExplore('context', value)}
+        exploreLabel="Requests of context"
         testId="context-chip"
         emptyText="No request contexts were reported in this range."
       />

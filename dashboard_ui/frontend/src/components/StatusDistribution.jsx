@@ -12,7 +12,7 @@ import { ExpandMoreIcon } from './icons.jsx';
 import Panel from './Panel.jsx';
 import StackedBar from './StackedBar.jsx';
 
-function ServiceStatus({ group, max }) {
+function ServiceStatus({ group, max, onExplore }) {
   const [open, setOpen] = useState(false);
   const classes = STATUS_CLASSES.filter((c) => group.classes[c] > 0);
   return (
@@ -63,6 +63,8 @@ function ServiceStatus({ group, max }) {
               variant="outlined"
               data-testid="status-code"
               label={`${status} · ${formatCount(total_requests)}`}
+              onClick={() => onExplore(group.service, status)}
+              aria-label={`Requests of ${showValue(group.service)} answered ${status}`}
               sx={{ borderColor: SERIES[statusClass(status)] }}
             />
           ))}
@@ -72,11 +74,15 @@ function ServiceStatus({ group, max }) {
   );
 }
 
-export default function StatusDistribution({ rows }) {
+export default function StatusDistribution({ rows, onExplore }) {
   const groups = groupStatusDistribution(rows);
   const max = Math.max(1, ...groups.map((g) => g.total_requests));
   return (
-    <Panel title="Status codes" subtitle="Per service; expand for individual codes" testId="panel-status-codes">
+    <Panel
+      title="Status codes"
+      subtitle="Per service; expand for individual codes, click one to see its requests"
+      testId="panel-status-codes"
+    >
       {groups.length === 0 ? (
         <Typography variant="body2" color="text.secondary">
           No responses in this range.
@@ -84,7 +90,7 @@ export default function StatusDistribution({ rows }) {
       ) : (
         <Box sx={{ maxHeight: 420, overflowY: 'auto' }}>
           {groups.map((group) => (
-            <ServiceStatus key={group.service} group={group} max={max} />
+            <ServiceStatus key={group.service} group={group} max={max} onExplore={onExplore} />
           ))}
         </Box>
       )}

@@ -1,6 +1,8 @@
 // The dashboard's whole view state lives in the query string so that a link
-// reproduces the view: range (or custom start/end), filters, log scale, sort, theme.
+// reproduces the view: page, range (or custom start/end), filters, log scale, sort, theme,
+// and on the request explorer its own filters and sort.
 
+import { DEFAULT_PAGE, PAGES } from '../pages.js';
 import { CUSTOM_RANGE, DEFAULT_RANGE, isPresetRange, toApiTime } from './timeRange.js';
 
 export const FILTER_KEYS = ['service', 'node', 'endpoint', 'method', 'consumer', 'context'];
@@ -16,12 +18,19 @@ export const SORT_FIELDS = [
 ];
 export const DEFAULT_SORT = { field: 'total_requests', desc: true };
 
+// The request explorer (page=requests): its keys are the API's parameters of the same names.
+export const EXPLORER_PAGE = 'requests';
+export const STATUS_CLASS_VALUES = ['2xx', '3xx', '4xx', '5xx', 'error'];
+export const EXPLORER_SORTS = ['time', 'latency'];
+export const DEFAULT_EXPLORER = { status: '', status_class: '', min_latency: '', sort: 'time' };
+
 function emptyFilters() {
   return Object.fromEntries(FILTER_KEYS.map((key) => [key, '']));
 }
 
 export function defaultState() {
   return {
+    page: DEFAULT_PAGE,
     range: DEFAULT_RANGE,
     start: null,
     end: null,
@@ -29,6 +38,7 @@ export function defaultState() {
     log: false,
     sort: { ...DEFAULT_SORT },
     theme: null,
+    explorer: { ...DEFAULT_EXPLORER },
   };
 }
 
@@ -45,10 +55,26 @@ function parseSort(value) {
   return SORT_FIELDS.includes(field) ? { field, desc } : { ...DEFAULT_SORT };
 }
 
+/** The explorer's keys; a value the API would refuse falls back to "no filter". */
+function parseExplorer(params) {
+  const status = (params.get('status') ?? '').trim();
+  const statusClass = params.get('status_class') ?? '';
+  const minLatency = (params.get('min_latency') ?? '').trim();
+  const sort = params.get('sort') ?? '';
+  return {
+    status: /^[1-5]\d\d$/.test(status) ? status : '',
+    status_class: STATUS_CLASS_VALUES.includes(statusClass) ? statusClass : '',
+    min_latency: /^\d{1,9}$/.test(minLatency) ? String(Number(minLatency)) : '',
+    sort: EXPLORER_SORTS.includes(sort) ? sort : DEFAULT_EXPLORER.sort,
+  };
+}
+
 /** Query string (with or without "?") → normalised state; unknown or bad values fall back to defaults. */
 export function parseUrlState(search) {
   const params = new URLSearchParams(search);
   const state = defaultState();
+  const page = params.get('page');
+  if (PAGES.some(({ key }) => key === page)) state.page = page;
 
   const range = params.get('range');
   if (range === CUSTOM_RANGE) {
@@ -68,7 +94,9 @@ export function parseUrlState(search) {
   }
   const log = params.get('log');
   state.log = log === '1' || log === 'true';
-  state.sort = parseSort(params.get('sort'));
+  // `sort` is the explorer's on its page (time or latency), the endpoints table's elsewhere.
+  if (state.page === EXPLORER_PAGE) state.explorer = parseExplorer(params);
+  else state.sort = parseSort(params.get('sort'));
   const theme = params.get('theme');
   state.theme = theme === 'light' || theme === 'dark' ? theme : null;
   return state;
@@ -77,6 +105,8 @@ export function parseUrlState(search) {
 /** State → query string without "?", in a stable order, defaults left out. */
 export function serializeUrlState(state) {
   const params = new URLSearchParams();
+  const page = state.page ?? DEFAULT_PAGE;
+  if (page !== DEFAULT_PAGE) params.set('page', page);
   if (state.range === CUSTOM_RANGE && state.start && state.end) {
     params.set('range', CUSTOM_RANGE);
     params.set('start', state.start);
@@ -89,9 +119,17 @@ export function serializeUrlState(state) {
     if (value) params.set(key, value);
   }
   if (state.log) params.set('log', '1');
-  const sort = state.sort ?? DEFAULT_SORT;
-  if (sort.field !== DEFAULT_SORT.field || sort.desc !== DEFAULT_SORT.desc) {
-    params.set('sort', `${sort.desc ? '-' : ''}${sort.field}`);
+  if (page === EXPLORER_PAGE) {
+    const explorer = { ...DEFAULT_EXPLORER, ...state.explorer };
+    for (const key of ['status', 'status_class', 'min_latency']) {
+      if (explorer[key] !== '' && explorer[key] != null) params.set(key, explorer[key]);
+    }
+    if (explorer.sort !== DEFAULT_EXPLORER.sort) params.set('sort', explorer.sort);
+  } else {
+    const sort = state.sort ?? DEFAULT_SORT;
+    if (sort.field !== DEFAULT_SORT.field || sort.desc !== DEFAULT_SORT.desc) {
+      params.set('sort', `${sort.desc ? '-' : ''}${sort.field}`);
+    }
   }
   if (state.theme) params.set('theme', state.theme);
   return params.toString();
