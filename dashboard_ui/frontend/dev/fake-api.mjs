@@ -418,9 +418,213 @@ const server = createServer(async (req, res) => {
     }
     return send(res, status, body);
   }
+  if (path.startsWith('/api/v1/alerts/')) return alertsRoute(req, res, url);
   return send(res, 404, { detail: 'Not found.' });
 });
 
 server.listen(PORT, '127.0.0.1', () =>
   console.log(`fake Malti API on http://127.0.0.1:${PORT}/ (alice/password, key malti-demo-key)`),
 );
+
+// Alerts (/api/v1/alerts/…, the contract of the README's Alerts section): rules, channels,
+// mutes, firing alerts and spans kept in memory; one rule fires, the others are ok.
+const alerts = (() => {
+  const ago = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString();
+  const rule = (id, fields) => ({
+    id,
+    tenant: 'Demo',
+    service: null,
+    endpoint: null,
+    method: null,
+    consumer: null,
+    node: null,
+    window_minutes: 5,
+    for_minutes: 0,
+    min_requests: 10,
+    channels: [1],
+    enabled: true,
+    muted_until: null,
+    mute_reason: null,
+    state: 'ok',
+    state_since: ago(600),
+    last_value: null,
+    ...fields,
+  });
+  return {
+    nextId: 100,
+    rules: [
+      rule(1, {
+        name: 'Checkout 5xx',
+        metric: 'server_error_rate',
+        service: 'checkout',
+        threshold: 5,
+        severity: 'critical',
+        state: 'firing',
+        state_since: ago(12),
+        last_value: 12.4,
+      }),
+      rule(2, {
+        name: 'Search is slow',
+        metric: 'p95_latency',
+        service: 'search',
+        threshold: 800,
+        severity: 'warning',
+        last_value: 310,
+      }),
+      rule(3, {
+        name: 'Auth is silent',
+        metric: 'silence',
+        service: 'auth',
+        threshold: 0,
+        window_minutes: 10,
+        severity: 'critical',
+        min_requests: 0,
+      }),
+    ],
+    channels: [
+      {
+        id: 1,
+        tenant: 'Demo',
+        name: 'On-call webhook',
+        kind: 'webhook',
+        target: 'https://hooks.example.com/malti',
+        has_secret: true,
+      },
+    ],
+    silences: [],
+    spans: [
+      { rule: 2, name: 'Search is slow', service: 'search', severity: 'warning', start: ago(300), end: ago(270) },
+      { rule: 1, name: 'Checkout 5xx', service: 'checkout', severity: 'critical', start: ago(12), end: null },
+    ],
+    history: {
+      1: [
+        {
+          at: ago(14),
+          service: 'checkout',
+          node: null,
+          from_state: 'ok',
+          to_state: 'pending',
+          value: 7.1,
+          notified: false,
+          suppressed: '',
+        },
+        {
+          at: ago(12),
+          service: 'checkout',
+          node: null,
+          from_state: 'pending',
+          to_state: 'firing',
+          value: 12.4,
+          notified: true,
+          suppressed: '',
+        },
+      ],
+    },
+    deliveries: [
+      {
+        id: 1,
+        at: ago(12),
+        channel: 'On-call webhook',
+        event: 'firing checkout',
+        attempts: 1,
+        status: 'delivered',
+        answer: 'HTTP 200',
+        next_try: null,
+        rule: 1,
+      },
+    ],
+  };
+})();
+
+function withoutSecret({ secret, ...channel }) {
+  return { ...channel, has_secret: Boolean(secret) || Boolean(channel.has_secret) };
+}
+
+async function alertsRoute(req, res, url) {
+  const parts = url.pathname.replace('/api/v1/alerts/', '').split('/').filter(Boolean);
+  const [kind, id, action] = parts;
+  const method = req.method;
+  const body = method === 'POST' || method === 'PATCH' ? await readJson(req) : null;
+  const find = (list) => list.find((item) => String(item.id) === id);
+  if (kind === 'firing') {
+    const firing = alerts.rules.filter((r) => r.state === 'firing');
+    return send(res, 200, {
+      alerts: firing.map((r) => ({
+        rule: r.id,
+        name: r.name,
+        service: r.service,
+        node: null,
+        severity: r.severity,
+        state: r.state,
+        since: r.state_since,
+        value: r.last_value,
+        threshold: r.threshold,
+      })),
+    });
+  }
+  if (kind === 'events') {
+    const service = url.searchParams.get('service');
+    return send(res, 200, { spans: alerts.spans.filter((s) => !service || s.service === service) });
+  }
+  if (kind === 'deliveries') {
+    const rule = url.searchParams.get('rule');
+    return send(res, 200, { deliveries: alerts.deliveries.filter((d) => !rule || String(d.rule) === rule) });
+  }
+  if (kind === 'silences') {
+    if (method === 'GET') return send(res, 200, { silences: alerts.silences });
+    if (method === 'POST') {
+      const silence = { id: alerts.nextId++, ...body };
+      alerts.silences.push(silence);
+      return send(res, 201, silence);
+    }
+    alerts.silences = alerts.silences.filter((s) => String(s.id) !== id);
+    res.writeHead(204);
+    return res.end();
+  }
+  const list = kind === 'rules' ? alerts.rules : kind === 'channels' ? alerts.channels : null;
+  if (!list) return send(res, 404, { detail: 'Not found.' });
+  const shown = (item) => (kind === 'channels' ? withoutSecret(item) : item);
+  if (!id) {
+    if (method === 'GET') return send(res, 200, { [kind]: list.map(shown) });
+    if (!body.name) return send(res, 422, { detail: 'name: This field is required.' });
+    const item =
+      kind === 'rules'
+        ? {
+            state: 'ok',
+            state_since: new Date().toISOString(),
+            last_value: null,
+            muted_until: null,
+            mute_reason: null,
+            tenant: 'Demo',
+            ...body,
+          }
+        : { tenant: 'Demo', ...body };
+    item.id = alerts.nextId++;
+    list.push(item);
+    return send(res, 201, shown(item));
+  }
+  const item = find(list);
+  if (!item) return send(res, 404, { detail: 'Not found.' });
+  if (kind === 'rules' && action === 'history') return send(res, 200, { events: alerts.history[item.id] ?? [] });
+  if (kind === 'rules' && action === 'mute') {
+    Object.assign(item, { muted_until: body.until, mute_reason: body.reason });
+    return send(res, 200, item);
+  }
+  if (kind === 'rules' && action === 'unmute') {
+    Object.assign(item, { muted_until: null, mute_reason: null });
+    return send(res, 200, item);
+  }
+  if (kind === 'channels' && action === 'test') {
+    return send(res, 200, { delivered: true, detail: `Test notification delivered to ${item.target} (HTTP 200).` });
+  }
+  if (method === 'PATCH') {
+    Object.assign(item, body);
+    return send(res, 200, shown(item));
+  }
+  if (method === 'DELETE') {
+    list.splice(list.indexOf(item), 1);
+    res.writeHead(204);
+    return res.end();
+  }
+  return send(res, 405, { detail: `Method "${method}" not allowed.` });
+}

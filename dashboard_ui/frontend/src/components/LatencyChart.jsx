@@ -6,9 +6,22 @@ import Switch from '@mui/material/Switch';
 import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { useMemo, useState } from 'react';
-import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Bar,
+  CartesianGrid,
+  ComposedChart,
+  Legend,
+  Line,
+  ReferenceArea,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import { SEVERITY_COLOR, spansToAreas } from '../lib/alerts.js';
 import { formatCompact, formatCount, formatDuration } from '../lib/format.js';
 import { SERIES } from '../theme.js';
+import AlertSpanList from './alerts/AlertSpanList.jsx';
 import Panel from './Panel.jsx';
 
 const LINES = [
@@ -21,6 +34,7 @@ const LINES = [
 ];
 
 const HOUR = 3_600_000;
+const NO_SPANS = [];
 
 function tickFormatter(spanMs) {
   const time = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit' });
@@ -67,7 +81,13 @@ function ChartTooltip({ active, payload }) {
   );
 }
 
-export default function LatencyChart({ timeSeries, logScale, onLogScaleChange, onSelectBucket }) {
+export default function LatencyChart({
+  timeSeries,
+  logScale,
+  onLogScaleChange,
+  onSelectBucket,
+  alertSpans = NO_SPANS,
+}) {
   const theme = useTheme();
   const [hidden, setHidden] = useState(() => new Set());
 
@@ -84,6 +104,9 @@ export default function LatencyChart({ timeSeries, logScale, onLogScaleChange, o
       }),
     [timeSeries, logScale],
   );
+  // Alerts that fired in the range, shaded behind the lines.
+  const bucketTimes = useMemo(() => rows.map((row) => row.t), [rows]);
+  const alertAreas = useMemo(() => spansToAreas(alertSpans, bucketTimes), [alertSpans, bucketTimes]);
   const spanMs = rows.length > 1 ? rows[rows.length - 1].t - rows[0].t : HOUR;
   const formatTick = useMemo(() => tickFormatter(spanMs), [spanMs]);
   const axisColor = theme.palette.text.secondary;
@@ -155,6 +178,17 @@ export default function LatencyChart({ timeSeries, logScale, onLogScaleChange, o
               width={40}
               stroke={theme.palette.divider}
             />
+            {alertAreas.map((area) => (
+              <ReferenceArea
+                key={area.key}
+                yAxisId="latency"
+                x1={area.x1}
+                x2={area.x2}
+                fill={theme.palette[SEVERITY_COLOR[area.severity] ?? 'info'].main}
+                fillOpacity={0.15}
+                ifOverflow="hidden"
+              />
+            ))}
             <Tooltip content={<ChartTooltip />} />
             <Legend
               onClick={toggle}
@@ -193,6 +227,7 @@ export default function LatencyChart({ timeSeries, logScale, onLogScaleChange, o
           </ComposedChart>
         </ResponsiveContainer>
       </Box>
+      <AlertSpanList areas={alertAreas} />
     </Panel>
   );
 }

@@ -6,6 +6,7 @@ import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
 import { DEFAULT_THRESHOLDS, STATUS_COLOR, STATUS_LABEL, healthStatus } from '../lib/health.js';
+import FiringAlerts from './alerts/FiringAlerts.jsx';
 import Panel from './Panel.jsx';
 
 function Dot({ status }) {
@@ -14,7 +15,15 @@ function Dot({ status }) {
   return <Box component="span" sx={{ width: 10, height: 10, borderRadius: '50%', bgcolor: color, flexShrink: 0 }} />;
 }
 
-export default function SystemStatus({ data, thresholds, descriptions, selectedService, onSelectService }) {
+export default function SystemStatus({
+  data,
+  thresholds,
+  descriptions,
+  selectedService,
+  onSelectService,
+  firing = null,
+  onOpenAlerts = null,
+}) {
   const theme = useTheme();
   const t = { ...DEFAULT_THRESHOLDS, ...(thresholds ?? {}) };
   const summary = data.metrics_summary ?? {};
@@ -53,6 +62,7 @@ export default function SystemStatus({ data, thresholds, descriptions, selectedS
           , critical above {formatDuration(t.latency_warning_threshold)})
         </Typography>
       </Box>
+      <FiringAlerts firing={firing} onOpenAlerts={onOpenAlerts} />
       <Typography variant="caption" color="text.secondary">
         {formatCount(data.system_overview?.total_services ?? services.length)} services
       </Typography>

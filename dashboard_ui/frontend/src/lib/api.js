@@ -92,3 +92,25 @@ export const api = {
   aggregate: (params, signal) => apiFetch('/metrics/aggregate', { params, signal }),
   realtime: (params, signal) => apiFetch('/metrics/aggregate/realtime', { params, signal }),
 };
+
+// Alerts (/api/v1/alerts/…): rules, mutes, firing alerts, events, channels and deliveries.
+export const alertsApi = {
+  rules: (signal) => apiFetch('/alerts/rules', { signal }),
+  createRule: (body) => apiFetch('/alerts/rules', { method: 'POST', body }),
+  updateRule: (id, body) => apiFetch(`/alerts/rules/${id}`, { method: 'PATCH', body }),
+  deleteRule: (id) => apiFetch(`/alerts/rules/${id}`, { method: 'DELETE' }),
+  mute: (id, until, reason) => apiFetch(`/alerts/rules/${id}/mute`, { method: 'POST', body: { until, reason } }),
+  unmute: (id) => apiFetch(`/alerts/rules/${id}/unmute`, { method: 'POST' }),
+  history: (id, signal) => apiFetch(`/alerts/rules/${id}/history`, { signal }),
+  firing: (signal) => apiFetch('/alerts/firing', { signal }),
+  events: (params, signal) => apiFetch('/alerts/events', { params, signal }),
+  silences: (signal) => apiFetch('/alerts/silences', { signal }),
+  createSilence: (body) => apiFetch('/alerts/silences', { method: 'POST', body }),
+  deleteSilence: (id) => apiFetch(`/alerts/silences/${id}`, { method: 'DELETE' }),
+  channels: (signal) => apiFetch('/alerts/channels', { signal }),
+  createChannel: (body) => apiFetch('/alerts/channels', { method: 'POST', body }),
+  updateChannel: (id, body) => apiFetch(`/alerts/channels/${id}`, { method: 'PATCH', body }),
+  deleteChannel: (id) => apiFetch(`/alerts/channels/${id}`, { method: 'DELETE' }),
+  testChannel: (id) => apiFetch(`/alerts/channels/${id}/test`, { method: 'POST' }),
+  deliveries: (params, signal) => apiFetch('/alerts/deliveries', { params, signal }),
+};
