@@ -44,8 +44,12 @@ def fail(request, detail: str):
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def raw_key(self, request) -> str | None:
+        """The key as sent, or None when the request carries none."""
+        return request.META.get(API_KEY_HEADER)
+
     def authenticate(self, request):
-        raw_key = request.META.get(API_KEY_HEADER)
+        raw_key = self.raw_key(request)
         if raw_key is None:
             return None
         refuse_if_failing_too_often(request)

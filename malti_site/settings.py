@@ -226,6 +226,8 @@ MALTI_INGEST_MAX_RECORDS = env_int("MALTI_INGEST_MAX_RECORDS", 10_000, minimum=1
 MALTI_INGEST_MAX_BYTES = env_int("MALTI_INGEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 MALTI_INGEST_MAX_FUTURE_SECONDS = env_int("MALTI_INGEST_MAX_FUTURE_SECONDS", 300, minimum=0)
 MALTI_RAW_CHUNK_INTERVAL = env_str("MALTI_RAW_CHUNK_INTERVAL", "1 hour")
+# OTLP traces (POST /v1/traces): the span attribute that names a request's consumer (then enduser.id).
+MALTI_OTLP_CONSUMER_ATTRIBUTE = env_str("MALTI_OTLP_CONSUMER_ATTRIBUTE", "malti.consumer")
 
 # Rate limits (django-ratelimit syntax, e.g. "600/m"); empty turns one off.
 MALTI_RATELIMIT_INGEST = env_str("MALTI_RATELIMIT_INGEST", "1200/m")

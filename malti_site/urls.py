@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from accounts.admin_login import admin_login
 from telemetry import health
+from telemetry.api.otlp_views import TracesView
 
 urlpatterns = [
     path("health", health.health, name="health"),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("telemetry.api.urls")),
+    # OTLP/HTTP's own path, where exporters send traces given only Malti's address.
+    path("v1/traces", TracesView.as_view(), name="otlp-traces"),
     path("api/v1/", include("explorer.api.urls")),
     path("api/v1/", include("alerts.api.urls")),
     # The dashboard's catch-all comes last and never matches api/, admin/ or health.

@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,6 +28,7 @@ from telemetry.ingest import (
     KNOWN_FIELDS,
     MAX_STRING_LENGTH,
     NUMERIC_STRING,
+    IngestLimits,
     InvalidBatch,
     ingest_limits,
     validate_batch,
@@ -60,6 +62,24 @@ INGEST_ERRORS = {
     503: "The database is unavailable or busy; nothing was stored, retry after Retry-After seconds.",
 }
 NUMBER_OR_NUMERIC_STRING = [{"type": "number"}, {"type": "string", "pattern": NUMERIC_STRING}]
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+
+# One budget per service key, whichever route it sends through (these batches or OTLP traces).
+ingest_ratelimit = method_decorator(
+    ratelimit(group="ingest", key=ingest_key, rate=rate_for("MALTI_RATELIMIT_INGEST"), block=True)
+)
+
+
+class IdempotencyConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This Idempotency-Key was already used with a different body."
+    default_code = "idempotency_conflict"
+
+
+class StoreFailed(APIException):
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_detail = STORE_FAILED
+    default_code = "store_failed"
 
 
 # The record's fields as ingest reads them (telemetry.ingest), for the schema only:
@@ -171,47 +191,74 @@ class IngestView(APIView):
             **{code: OpenApiResponse(INGEST_ERROR, description=why) for code, why in INGEST_ERRORS.items()},
         },
     )
-    @method_decorator(ratelimit(key=ingest_key, rate=rate_for("MALTI_RATELIMIT_INGEST"), block=True))
+    @ingest_ratelimit
     def post(self, request):
         service = request.user.service
         now = clock.now()
-        limits = ingest_limits(
-            now, ingest_max_age(), settings.MALTI_INGEST_MAX_RECORDS, settings.MALTI_INGEST_MAX_FUTURE_SECONDS
-        )
+        limits = limits_at(now)
         try:
             # Records carry the service's name; rows store its immutable telemetry_key,
             # so a rename keeps the history and a namesake elsewhere never reads it.
             batch = validate_batch(request.data, service.name, service.telemetry_key, limits, now)
         except InvalidBatch as exc:
             return Response(exc.as_dict(), status=exc.status_code)
-        idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
-        if len(idempotency_key) > 200:
-            return Response({"detail": "Idempotency-Key is longer than 200 characters."}, status=422)
         try:
-            with transaction.atomic():
-                if idempotency_key:
-                    digest = body_digest(request.data)
-                    receipt, is_new = IngestReceipt.objects.claim(service, idempotency_key, digest)
-                    if not is_new:
-                        return replay(receipt, digest)
-                count = Request.objects.ingest(batch.rows)
-                answer = {
-                    "message": f"Successfully ingested {count} requests",
-                    "count": count,
-                    "service": service.name,
-                    "truncated": batch.truncated,
-                }
-                if idempotency_key:
-                    receipt.response = answer
-                    receipt.save(update_fields=["response"])
-        except (OperationalError, InterfaceError) as exc:
-            # Lost connection, pool timeout, lock or statement timeout: a retry can succeed.
-            raise ServiceUnavailable() from exc
-        except DatabaseError:
-            # A server fault (a privilege, a trigger, a bug): the details go to the log, never to the client.
-            log.exception("ingest of %d records for service %r failed", len(batch.rows), service.name)
-            return Response({"detail": STORE_FAILED}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
-        return Response(answer)
+            idempotency_key = idempotency_key_of(request)
+        except InvalidBatch as exc:
+            return Response(exc.as_dict(), status=exc.status_code)
+        answer = {
+            "message": f"Successfully ingested {len(batch.rows)} requests",
+            "count": len(batch.rows),
+            "service": service.name,
+            "truncated": batch.truncated,
+        }
+        answer, replayed = store_once(service, batch.rows, answer, idempotency_key, lambda: body_digest(request.data))
+        return Response(answer, headers={"Idempotent-Replayed": "true"} if replayed else None)
+
+
+def limits_at(now) -> IngestLimits:
+    """The ingest limits in force: the settings', and the raw retention as configured now."""
+    return ingest_limits(
+        now, ingest_max_age(), settings.MALTI_INGEST_MAX_RECORDS, settings.MALTI_INGEST_MAX_FUTURE_SECONDS
+    )
+
+
+def idempotency_key_of(request) -> str:
+    """The Idempotency-Key header ("" when none); InvalidBatch when it is too long to store."""
+    key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+        raise InvalidBatch(f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY_LENGTH} characters.")
+    return key
+
+
+def store_once(service, rows: list[tuple], answer: dict, idempotency_key: str, digest) -> tuple[dict, bool]:
+    """Store the rows, all or none, and remember `answer` under the Idempotency-Key, in one transaction.
+
+    Returns (answer, replayed): with a key already used for this body (`digest()`, computed only when
+    a key is given) nothing is stored and the first answer comes back. Raises IdempotencyConflict for
+    the key reused with another body, ServiceUnavailable when a retry can succeed, StoreFailed otherwise.
+    """
+    try:
+        with transaction.atomic():
+            if idempotency_key:
+                body = digest()
+                receipt, is_new = IngestReceipt.objects.claim(service, idempotency_key, body)
+                if not is_new:
+                    if receipt.body_digest != body:
+                        raise IdempotencyConflict()
+                    return receipt.response, True
+            Request.objects.ingest(rows)
+            if idempotency_key:
+                receipt.response = answer
+                receipt.save(update_fields=["response"])
+    except (OperationalError, InterfaceError) as exc:
+        # Lost connection, pool timeout, lock or statement timeout: a retry can succeed.
+        raise ServiceUnavailable() from exc
+    except DatabaseError as exc:
+        # A server fault (a privilege, a trigger, a bug): the details go to the log, never to the client.
+        log.exception("ingest of %d records for service %r failed", len(rows), service.name)
+        raise StoreFailed() from exc
+    return answer, False
 
 
 def body_digest(data) -> str:
@@ -222,12 +269,3 @@ def body_digest(data) -> str:
     """
     records = [{name: record.get(name) for name in KNOWN_FIELDS} for record in data["requests"]]
     return hashlib.sha256(orjson.dumps(records, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def replay(receipt, digest):
-    """The first answer for this key, or 409 when the key is reused for another body."""
-    if receipt.body_digest != digest:
-        return Response(
-            {"detail": "This Idempotency-Key was already used with a different body."}, status=status.HTTP_409_CONFLICT
-        )
-    return Response(receipt.response, headers={"Idempotent-Replayed": "true"})

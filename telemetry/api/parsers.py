@@ -42,21 +42,26 @@ def gunzip_limited(data: bytes, limit: int) -> bytes:
             return bytes(out)
 
 
+def read_body(stream, request) -> bytes:
+    """The request's body, gunzipped when sent with Content-Encoding: gzip, within MALTI_INGEST_MAX_BYTES."""
+    limit = settings.MALTI_INGEST_MAX_BYTES
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is {declared} bytes; the limit is {limit}.")
+    body = read_limited(stream, limit)
+    encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+    if encoding == "gzip":
+        return gunzip_limited(body, limit)
+    if encoding not in ("", "identity"):
+        raise UnsupportedMediaType(encoding, detail=f"Content-Encoding {encoding!r} is not supported; use gzip.")
+    return body
+
+
 class IngestJSONParser(BaseParser):
     media_type = "application/json"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        request = parser_context["request"]
-        limit = settings.MALTI_INGEST_MAX_BYTES
-        declared = request.META.get("CONTENT_LENGTH")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge(f"The request body is {declared} bytes; the limit is {limit}.")
-        body = read_limited(stream, limit)
-        encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
-        if encoding == "gzip":
-            body = gunzip_limited(body, limit)
-        elif encoding not in ("", "identity"):
-            raise UnsupportedMediaType(encoding, detail=f"Content-Encoding {encoding!r} is not supported; use gzip.")
+        body = read_body(stream, parser_context["request"])
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
