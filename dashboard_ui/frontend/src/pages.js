@@ -3,6 +3,7 @@
 export const PAGES = [
   { key: 'dashboard', label: 'Dashboard', load: () => import('./components/Dashboard.jsx') },
   { key: 'requests', label: 'Requests', load: () => import('./components/RequestExplorer.jsx') },
+  { key: 'alerts', label: 'Alerts', load: () => import('./components/alerts/AlertsPage.jsx') },
 ];
 
 export const DEFAULT_PAGE = PAGES[0].key;

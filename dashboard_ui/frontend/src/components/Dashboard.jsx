@@ -1,7 +1,9 @@
 import Box from '@mui/material/Box';
 import Skeleton from '@mui/material/Skeleton';
 import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
+import { useAlertSpans } from '../hooks/useAlertSpans.js';
 import { useDashboardData } from '../hooks/useDashboardData.js';
+import { useFiringAlerts } from '../hooks/useFiringAlerts.js';
 import { useViewFilters } from '../hooks/useViewFilters.js';
 import { api } from '../lib/api.js';
 import { bucketRange, openExplorer } from '../lib/explorer.js';
@@ -41,6 +43,9 @@ export default function Dashboard(page) {
   const result = useDashboardData(view, { onSessionExpired });
   const descriptions = useServiceDescriptions();
   const { data } = result;
+  // Alert rules firing now and their spans in the range: in the status panel and on the chart.
+  const firing = useFiringAlerts(result.updatedAt);
+  const alertSpans = useAlertSpans(result.range, view.filters.service, result.updatedAt);
 
   const { setFilter, clearFilters } = useViewFilters(setView);
   const selectEndpoint = useCallback(
@@ -112,12 +117,15 @@ export default function Dashboard(page) {
               descriptions={descriptions}
               selectedService={view.filters.service}
               onSelectService={(name) => setFilter('service', name)}
+              firing={firing}
+              onOpenAlerts={() => setView({ page: 'alerts' })}
             />
             <Suspense fallback={<Skeleton variant="rounded" height={380} />}>
               <LatencyChart
                 timeSeries={data.time_series}
                 logScale={view.log}
                 onLogScaleChange={(log) => setView({ log }, { replace: true })}
+                alertSpans={alertSpans}
                 onSelectBucket={exploreBucket}
               />
             </Suspense>

@@ -21,6 +21,7 @@ import {
   validateRuleForm,
 } from './alerts.js';
 import { ApiError } from './api.js';
+import { parseUrlState, serializeUrlState } from './urlState.js';
 
 const RULE = {
   id: 7,
@@ -220,5 +221,13 @@ describe('firing alerts and permissions', () => {
     );
     expect(alertsErrorText(new ApiError(403, 'x', { detail: 'CSRF Failed: token missing.' }))).toBe(ADMIN_ONLY);
     expect(alertsErrorText(new ApiError(422, 'threshold: too big'))).toBe('threshold: too big');
+  });
+});
+
+describe('the Alerts page in the URL', () => {
+  it('is page=alerts, and keeps the range and filters for the way back', () => {
+    const state = parseUrlState('?page=alerts&range=7d&service=checkout');
+    expect(state).toMatchObject({ page: 'alerts', range: '7d', filters: { service: 'checkout' } });
+    expect(serializeUrlState(state)).toBe('page=alerts&range=7d&service=checkout');
   });
 });

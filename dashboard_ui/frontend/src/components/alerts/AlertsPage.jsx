@@ -5,6 +5,7 @@ import Typography from '@mui/material/Typography';
 import { useCallback, useMemo, useState } from 'react';
 import { ADMIN_ONLY, alertsErrorText, canEditTenant } from '../../lib/alerts.js';
 import { alertsApi } from '../../lib/api.js';
+import PageFrame from '../PageFrame.jsx';
 import { DashboardSkeleton, ErrorBanner } from '../States.jsx';
 import ChannelDialog from './ChannelDialog.jsx';
 import ChannelsPanel from './ChannelsPanel.jsx';
@@ -19,11 +20,12 @@ import ServiceMutesPanel from './ServiceMutesPanel.jsx';
 import { useAlertsData } from './useAlertsData.js';
 
 /**
- * The Alerts page: what is firing, the rules (create, edit, mute, history), channels,
+ * The Alerts page (page=alerts): what is firing, the rules (create, edit, mute, history), channels,
  * muted services and deliveries. Only tenant admins may change anything: when the server
  * says who is one, the others see no edit controls; otherwise the API's 403 is explained.
  */
-export default function AlertsPage({ user, onSessionExpired }) {
+export default function AlertsPage(page) {
+  const { user, onSessionExpired } = page;
   const { data, error, loading, reload, updatedAt } = useAlertsData({ onSessionExpired });
   const tenants = useMemo(() => user?.tenants ?? [], [user]);
   const editable = canEditTenant(user) !== false;
@@ -81,11 +83,16 @@ export default function AlertsPage({ user, onSessionExpired }) {
       },
     });
 
-  if (loading && !data) return <DashboardSkeleton />;
-  if (error && !data) return <ErrorBanner message={error} onRetry={reload} />;
+  const frame = (children) => (
+    <PageFrame page={page} updatedAt={updatedAt} refreshing={loading} onRefresh={reload}>
+      {children}
+    </PageFrame>
+  );
+  if (loading && !data) return frame(<DashboardSkeleton />);
+  if (error && !data) return frame(<ErrorBanner message={error} onRetry={reload} />);
 
   const { rules, firing, channels, silences, services } = data;
-  return (
+  return frame(
     <Stack spacing={2} data-testid="alerts-page">
       <Box>
         <Typography variant="h5" component="h2" sx={{ fontWeight: 600 }}>
@@ -171,6 +178,6 @@ export default function AlertsPage({ user, onSessionExpired }) {
       />
       <HistoryDialog rule={historyRule} onClose={() => setHistoryRule(null)} />
       <ConfirmDialog request={confirm} onClose={() => setConfirm(null)} />
-    </Stack>
+    </Stack>,
   );
 }
