@@ -13,6 +13,7 @@ def test_the_openapi_schema_describes_every_endpoint(client):
         "/api/v1/metrics/filters",
         "/api/v1/services",
         "/api/v1/auth/test",
+        "/api/v1/requests",
     ):
         assert path in paths
 

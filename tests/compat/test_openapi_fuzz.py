@@ -16,7 +16,7 @@ import pytest
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 INGEST = r"^/api/v1/ingest$"
-READS = r"^/api/v1/(metrics/(aggregate|aggregate/realtime|filters)|services|auth/test)$"
+READS = r"^/api/v1/(metrics/(aggregate|aggregate/realtime|filters)|services|auth/test|requests)$"
 # Which answers are expected where OpenAPI cannot say it (the metrics' cross-parameter 422s).
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 
