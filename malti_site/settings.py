@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "telemetry",
     "explorer",
+    "objectives",
     "alerts",
     "dashboard_ui",
 ]
@@ -65,6 +66,25 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
+
+# Malti reports its own API traffic to a Malti (itself by default) through malti-client's Django
+# middleware (clients/python), when MALTI_SELF_SERVICE names a service and MALTI_SELF_API_KEY is its key.
+# After WhiteNoise: static files are not API traffic. Ingest calls are left out, so that sending a
+# report is never itself reported (one record per batch, for ever).
+MALTI_SELF_SERVICE = env_str("MALTI_SELF_SERVICE", "")
+if MALTI_SELF_SERVICE:
+    if not env_secret("MALTI_SELF_API_KEY"):
+        raise ImproperlyConfigured("MALTI_SELF_SERVICE is set: MALTI_SELF_API_KEY must be that service's key")
+    MALTI_CLIENT = {
+        "service_name": MALTI_SELF_SERVICE,
+        "api_key": env_secret("MALTI_SELF_API_KEY"),
+        "url": env_str("MALTI_SELF_URL", "http://127.0.0.1:8000"),
+        "node": env_str("MALTI_SELF_NODE", "") or None,
+        "skip_endpoints": ("/api/v1/ingest",),
+    }
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1, "malti_client.django.MaltiMiddleware"
+    )
 
 ROOT_URLCONF = "malti_site.urls"
 TEMPLATES = [
@@ -115,6 +135,8 @@ DATABASES["default"]["TEST"] = {"NAME": env_str("MALTI_TEST_DATABASE") or f"test
 # connections, never for the ones ingest and logins use. A statement that runs
 # longer than MALTI_METRICS_STATEMENT_TIMEOUT is canceled (a 503 that says so).
 MALTI_METRICS_STATEMENT_TIMEOUT = env_int("MALTI_METRICS_STATEMENT_TIMEOUT", 30, minimum=1)
+# Apdex target T (ms) of a service that has not set its own (objectives.ServiceObjectives).
+MALTI_APDEX_DEFAULT_T_MS = env_int("MALTI_APDEX_DEFAULT_T_MS", 500, minimum=1)
 MALTI_DB_READS_POOL_MAX = env_int("MALTI_DB_READS_POOL_MAX", 4, minimum=1)
 DATABASES["reads"] = {
     **DATABASES["default"],
@@ -249,6 +271,9 @@ MALTI_RETENTION_DEFAULTS = {
     "1day": env_str("MALTI_RETENTION_1DAY", "1825 days"),
     "1week": env_str("MALTI_RETENTION_1WEEK", "1825 days"),
 }
+# Memory one statement of a range rebuild (refresh_rollups --start, import_malti_data)
+# may aggregate in before it spills to disk (PostgreSQL's work_mem, set for that transaction).
+MALTI_REBUILD_WORK_MEM = env_str("MALTI_REBUILD_WORK_MEM", "256MB")
 # The request explorer's sample (explorer/sampling.py): kept this long, apart
 # from the levels above (it is not rolled up from anything).
 MALTI_RETENTION_SAMPLE = env_str("MALTI_RETENTION_SAMPLE", "14 days")

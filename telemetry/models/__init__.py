@@ -1,5 +1,6 @@
+from telemetry.models.history import HistoryImport, ImportedDay, ImportedService
 from telemetry.models.idempotency import IngestReceipt
 from telemetry.models.raw import Request
 from telemetry.models.retention import RetentionPolicy
 
-__all__ = ["IngestReceipt", "Request", "RetentionPolicy"]
+__all__ = ["HistoryImport", "ImportedDay", "ImportedService", "IngestReceipt", "Request", "RetentionPolicy"]

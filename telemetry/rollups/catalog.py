@@ -153,13 +153,17 @@ def source_of(level: Level, materialisation: Materialisation) -> str:
     return "requests" if below is None else materialisation.relation(below)
 
 
-def select_sql(level: Level, materialisation: Materialisation, where: str = "", source: str | None = None) -> str:
+def select_sql(
+    level: Level, materialisation: Materialisation, where: str = "", source: str | None = None, from_raw=None
+) -> str:
     """The aggregate query that defines a relation (a continuous aggregate's body).
 
-    `source` replaces the level below (for the open buckets: it and its own open bucket).
+    `source` replaces the level below (for the open buckets: it and its own
+    open bucket); `from_raw` says whether it holds raw rows (default: whether
+    the level below is the raw table).
     """
     dims = ", ".join(materialisation.dimensions)
-    from_raw = finer(level) is None
+    from_raw = finer(level) is None if from_raw is None else from_raw
     measures = measures_sql(RAW_MEASURES if from_raw else rollup_measures(level))
     time_column = "created_at" if from_raw else "bucket"
     return (

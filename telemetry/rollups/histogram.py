@@ -110,3 +110,64 @@ def percentiles(histogram, quantiles, minimum=None, maximum=None) -> list[float 
         if current is None:
             break
     return results
+
+
+# The standard normal quantile of 0.95: a log-normal's p95 is exp(mu + Z95 * sigma).
+Z95 = 1.6448536269514722
+
+
+def estimate_slots(count: int, minimum: int, maximum: int, mean: float, p95: float | None) -> dict[int, int]:
+    """A histogram (slot -> count) for a bucket known only by its count, min, max, mean and p95.
+
+    Up to three requests it is exact: the values are the minimum, the maximum
+    and what the mean leaves for the third. Beyond, it is a log-normal fitted
+    to the mean and the p95 (sigma from ln(p95 / mean) = Z95·sigma − sigma²/2;
+    when no sigma fits both, the one that keeps the p95), cut to [min, max],
+    with the minimum and maximum in their own slots and the other requests
+    apportioned by largest remainder, so the counts add up exactly.
+    """
+    minimum, maximum = max(0, int(minimum)), max(0, int(maximum))
+    if count <= 0:
+        return {}
+    if count <= 3 or minimum == maximum:
+        values = [minimum, maximum][:count]
+        if count == 3:
+            values.append(min(maximum, max(minimum, round(3 * mean - minimum - maximum))))
+        if minimum == maximum:
+            values = [minimum] * count
+        slots: dict[int, int] = {}
+        for value in values:
+            slots[slot_of(value)] = slots.get(slot_of(value), 0) + 1
+        return slots
+    mean = min(max(mean, minimum), maximum)
+    p95 = mean if p95 is None else min(max(p95, minimum), maximum)
+    ratio = math.log(max(p95, 0.5) / max(mean, 0.5))
+    # sigma^2/2 - Z95 sigma + ratio = 0: the smaller root. With none (p95 far above the mean, a long tail),
+    # the p95 is kept, as the original showed it, and the mean comes out lower: the stored sum stays exact.
+    discriminant = Z95 * Z95 - 2 * ratio
+    sigma = max(Z95 - math.sqrt(discriminant) if discriminant > 0 else Z95, 1e-3)
+    mu = math.log(max(p95, 0.5)) - Z95 * sigma
+
+    def cdf(ms: float) -> float:
+        if ms <= 0:
+            return 0.0
+        return 0.5 * (1 + math.erf((math.log(ms) - mu) / (sigma * math.sqrt(2))))
+
+    first, last = slot_of(minimum), slot_of(maximum)
+    weights = {}
+    for slot in range(first, last + 1):
+        low, high = _bounds(slot) if slot <= BUCKETS else (UPPER_MS, maximum)
+        low, high = max(low, minimum), min(high, maximum) + 1
+        weights[slot] = max(0.0, cdf(high) - cdf(low)) if high > low else 0.0
+    total_weight = sum(weights.values()) or 1.0
+    rest = count - 2
+    shares = {slot: rest * weight / total_weight for slot, weight in weights.items()}
+    if not any(shares.values()):
+        shares = {slot_of(round(mean)): float(rest)}
+    slots = {slot: int(share) for slot, share in shares.items()}
+    left = rest - sum(slots.values())
+    for slot in sorted(shares, key=lambda s: shares[s] - int(shares[s]), reverse=True)[:left]:
+        slots[slot] += 1
+    slots[first] = slots.get(first, 0) + 1
+    slots[last] = slots.get(last, 0) + 1
+    return {slot: n for slot, n in slots.items() if n}

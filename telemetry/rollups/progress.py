@@ -84,13 +84,17 @@ def source_holds_from(cursor, source: Level | None) -> datetime:
     Retention drops whole chunks past the level's horizon, oldest first: the
     oldest chunk left, or the horizon, whichever is earlier. (The chunk alone
     is not enough: on a young install it starts inside the first day or week,
-    which would then never be rolled up.)
+    which would then never be rolled up.) History imported from an original
+    Malti's aggregates sets a floor: before it, the coarser levels hold what
+    this one never had (HistoryImport.objects.level_floors).
     """
-    from telemetry.models import RetentionPolicy
+    from telemetry.models import HistoryImport, RetentionPolicy
 
     horizon = clock.now() - RetentionPolicy.objects.durations()["raw" if source is None else source.name]
     oldest = held_from(cursor, relations_of(source))
-    return horizon if oldest is None else min(oldest, horizon)
+    held = horizon if oldest is None else min(oldest, horizon)
+    floor = HistoryImport.objects.level_floors().get(source.name) if source is not None else None
+    return held if floor is None else max(held, floor)
 
 
 @dataclass
