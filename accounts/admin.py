@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.template.response import TemplateResponse
 
 from accounts.models import ApiKey, Membership, Service, Tenant, stored_request_counts
+from objectives.admin import ServiceObjectivesInline
 
 
 class MembershipInline(admin.TabularInline):
@@ -53,6 +54,7 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ["name", "tenant__name", "description"]
     autocomplete_fields = ["tenant"]
     actions = ["delete_selected"]
+    inlines = [ServiceObjectivesInline]
 
     def get_queryset(self, request):
         # The tenant for __str__ (autocomplete lists services by name and tenant).

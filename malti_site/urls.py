@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("telemetry.api.urls")),
+    path("api/v1/", include("objectives.api.urls")),
     # OTLP/HTTP's own path, where exporters send traces given only Malti's address.
     path("v1/traces", TracesView.as_view(), name="otlp-traces"),
     path("api/v1/", include("explorer.api.urls")),

@@ -9,6 +9,8 @@ caller may read) is applied here only, in _keys() and _by_name().
 import re
 from datetime import UTC, datetime, timedelta
 
+from objectives.apdex import apdex_value, row_apdex_score
+from objectives.models import ServiceObjectives
 from telemetry.rollups.catalog import LEVEL_BY_NAME
 from telemetry.rollups.histogram import merge, percentiles
 from telemetry.rollups.query import (
@@ -33,6 +35,8 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 # Everything else (NBSP, zero-width, bidi marks) can be stored, so can be asked for.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 MEASURED = ("count", "time_sum", "errors", "client_errors", "server_errors")
+# satisfied + tolerating / 2 (objectives/apdex.py): additive, so services with different Apdex targets combine.
+APDEX_SCORE = "apdex_score"
 
 
 class BadParameter(ValueError):
@@ -113,13 +117,35 @@ def _by_name(rows, visible: dict[str, str], dims: tuple[str, ...]) -> list[dict]
 # --- read ----------------------------------------------------------------------------
 
 
+def _with_apdex(rows, thresholds: dict[str, int]) -> list[dict]:
+    """Each row (one stored service's) with its Apdex score under that service's own T."""
+    for row in rows:
+        row[APDEX_SCORE] = row_apdex_score(row, thresholds[row["service"]])
+    return rows
+
+
+def _series_with_apdex(rows, thresholds: dict[str, int]) -> list[dict]:
+    """One row per bucket with its Apdex score: per service first when the services' targets differ."""
+    if len(set(thresholds.values())) <= 1:
+        t_ms = next(iter(thresholds.values()), None)
+        return [{**row, APDEX_SCORE: row_apdex_score(row, t_ms)} for row in rows]
+    buckets = {}
+    for row in _with_apdex(rows, thresholds):
+        buckets.setdefault(row["t"], []).append(row)
+    return [{"t": moment, **_overall(group)} for moment, group in buckets.items()]
+
+
 def read(scope: Scope, visible: dict[str, str]) -> dict:
     """Every statement the response needs, run side by side; services by name."""
-    reader = MetricsReader(scope, _keys(scope, visible))
+    keys = _keys(scope, visible)
+    reader = MetricsReader(scope, keys)
+    thresholds = ServiceObjectives.objects.apdex_thresholds(keys)
+    # One Apdex target for every service read: the merged buckets suffice.
+    series_by_service = len(set(thresholds.values())) > 1
     with SideBySide() as queries:
         # Slowest first, so the threads finish close together.
         futures = {
-            "series": queries.submit(reader.time_series),
+            "series": queries.submit(reader.time_series, by_service=series_by_service),
             "endpoints": queries.submit(reader.grouped, ("service", "method", "endpoint")),
             "consumers": queries.submit(reader.grouped, ("consumer",), latency=False),
             "services": queries.submit(reader.grouped, ("service",), limit=None),
@@ -128,8 +154,10 @@ def read(scope: Scope, visible: dict[str, str]) -> dict:
             "contexts": queries.submit(reader.distinct, "context"),
         }
     found = {name: future.result() for name, future in futures.items()}
-    found["endpoints"] = _by_name(found["endpoints"], visible, ("service", "method", "endpoint"))
-    found["services"] = _by_name(found["services"], visible, ("service",))
+    found["series"] = _series_with_apdex(found["series"], thresholds)
+    endpoints = _with_apdex(found["endpoints"], thresholds)
+    found["endpoints"] = _by_name(endpoints, visible, ("service", "method", "endpoint"))
+    found["services"] = _by_name(_with_apdex(found["services"], thresholds), visible, ("service",))
     found["statuses"] = [{**row, "service": visible[row["service"]]} for row in found["statuses"]]
     return found
 
@@ -159,6 +187,8 @@ def _overall(rows) -> dict:
     total["time_max"] = max(row["time_max"] for row in rows)
     if all("histogram" in row for row in rows):
         total["histogram"] = merge(row["histogram"] for row in rows)
+    if all(row.get(APDEX_SCORE) is not None for row in rows):
+        total[APDEX_SCORE] = sum(row[APDEX_SCORE] for row in rows)
     return total
 
 
@@ -178,6 +208,11 @@ def _latency(row, *which: str) -> dict:
             estimates = percentiles(row["histogram"], quantiles, row["time_min"], row["time_max"])
             measured.update(zip(asked, estimates, strict=True))
     return {f"{name}_latency": _ms(measured.get(name)) for name in which}
+
+
+def _apdex(row) -> dict:
+    """`apdex` (0..1) under each service's own target; None without requests."""
+    return {"apdex": apdex_value(row.get(APDEX_SCORE), row["count"]) if row else None}
 
 
 def _ms(value) -> float | None:
@@ -205,6 +240,7 @@ def _time_series(scope: Scope, rows) -> list[dict]:
         row = by_bucket.get(moment)
         point = {"bucket": _iso(moment), "total_requests": row["count"] if row else 0, **_latency(row)}
         point["error_count"] = row["errors"] if row else 0
+        point.update(_apdex(row))
         points.append(point)
         moment += scope.level.width
     return points
@@ -215,6 +251,7 @@ def _summary(scope: Scope, total: dict) -> dict:
     return {
         "total_requests": total["count"],
         **_latency(total),
+        **_apdex(total),
         "requests_per_minute": round(total["count"] / minutes, 2),
         **_counts(total),
         "client_error_count": total["client_errors"],
@@ -257,7 +294,10 @@ def _overview(total: dict, services) -> dict:
         "error_rate": _rate(total["errors"], total["count"]),
         **_latency(total, "avg"),
         "total_services": len(services),
-        "services": [{"service": row["service"], **_counts(row), **_latency(row, "avg", "p95")} for row in services],
+        "services": [
+            {"service": row["service"], **_counts(row), **_latency(row, "avg", "p95"), **_apdex(row)}
+            for row in services
+        ],
     }
 
 
@@ -273,6 +313,7 @@ def shape(scope: Scope, found: dict) -> dict:
         "endpoints": [
             {"endpoint": row["endpoint"], "method": row["method"], "service": row["service"], **_counts(row)}
             | _latency(row, "avg", "p95")
+            | _apdex(row)
             for row in found["endpoints"]
         ],
         "status_distribution": _status_distribution(found["statuses"]),

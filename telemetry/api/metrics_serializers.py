@@ -20,6 +20,26 @@ def latency(name: str) -> serializers.FloatField:
     return serializers.FloatField(allow_null=True, help_text=f"{name}. {LATENCY_NOTE}")
 
 
+def apdex() -> serializers.FloatField:
+    return serializers.FloatField(
+        allow_null=True,
+        min_value=0,
+        max_value=1,
+        help_text="Apdex, 0-1 (4 decimals): (satisfied + tolerating / 2) / requests, satisfied within the "
+        "service's target T (default 500 ms), tolerating within 4T; every request counts by its response time. "
+        "Services with different targets combine by their request counts. Estimated from the latency histogram: "
+        "off by at most half the share of requests within about 9 % of T or 4T. Null without requests.",
+    )
+
+
+# History imported from an original Malti (import_malti_data) kept one p95 per bucket, not a histogram.
+ESTIMATED_NOTE = (
+    "True where the range holds history imported from an original Malti's 5-minute or 1-hour aggregates: "
+    "its percentiles are estimated from each bucket's count, min, max, mean and p95 (counts, errors, min, max "
+    "and mean stay exact)."
+)
+
+
 # Requests and errors of one group (endpoint, consumer, service); no docstring, or every subclass's
 # schema would carry it as its description.
 class CountsSerializer(serializers.Serializer):
@@ -43,6 +63,8 @@ class TimeSeriesPointSerializer(LatenciesSerializer):
     bucket = serializers.DateTimeField(help_text="Start of the bucket, ISO 8601 in UTC with Z.")
     total_requests = serializers.IntegerField(min_value=0, help_text="0 for a bucket without requests.")
     error_count = serializers.IntegerField(min_value=0, help_text=ERROR_NOTE)
+    apdex = apdex()
+    percentiles_estimated = serializers.BooleanField(help_text=ESTIMATED_NOTE)
 
 
 class MetricsSummarySerializer(LatenciesSerializer):
@@ -52,6 +74,7 @@ class MetricsSummarySerializer(LatenciesSerializer):
     error_rate = serializers.FloatField(min_value=0, max_value=100, help_text=RATE_NOTE)
     client_error_count = serializers.IntegerField(min_value=0, help_text="Status 400-499.")
     server_error_count = serializers.IntegerField(min_value=0, help_text="Status 500-599.")
+    apdex = apdex()
 
 
 class EndpointSerializer(CountsSerializer):
@@ -60,6 +83,7 @@ class EndpointSerializer(CountsSerializer):
     service = serializers.CharField(help_text="The service's name.")
     avg_latency = latency("Mean")
     p95_latency = latency("95th percentile (histogram estimate)")
+    apdex = apdex()
 
 
 class StatusDistributionSerializer(serializers.Serializer):
@@ -84,6 +108,7 @@ class ServiceOverviewSerializer(CountsSerializer):
     service = serializers.CharField(help_text="The service's name.")
     avg_latency = latency("Mean")
     p95_latency = latency("95th percentile (histogram estimate)")
+    apdex = apdex()
 
 
 class SystemOverviewSerializer(serializers.Serializer):
@@ -99,6 +124,7 @@ class MetricsSerializer(serializers.Serializer):
     start_time = serializers.DateTimeField(help_text="The range's start, widened to a whole bucket (UTC, Z).")
     end_time = serializers.DateTimeField(help_text="The range's end, widened to a whole bucket (UTC, Z).")
     interval = serializers.ChoiceField(choices=list(LEVEL_BY_NAME))
+    percentiles_estimated = serializers.BooleanField(help_text=ESTIMATED_NOTE)
     time_series = TimeSeriesPointSerializer(many=True, help_text="Every bucket of the range, oldest first.")
     metrics_summary = MetricsSummarySerializer()
     endpoints = EndpointSerializer(many=True, help_text="The 50 busiest endpoints, busiest first.")

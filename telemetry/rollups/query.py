@@ -69,9 +69,9 @@ COUNT_MEASURES_SQL = (
 # only the statements that report percentiles do it.
 MEASURES_SQL = COUNT_MEASURES_SQL + f", {MERGED_HISTOGRAM_SQL} AS histogram"
 TIME_SERIES_SQL = (
-    "WITH rows AS ({union}) SELECT time_bucket(%s::interval, bucket) AS t, "
+    "WITH rows AS ({union}) SELECT time_bucket(%s::interval, bucket) AS t{dims}, "
     + MEASURES_SQL
-    + " FROM rows GROUP BY t ORDER BY t"
+    + " FROM rows GROUP BY t{dims} ORDER BY t"
 )
 GROUPED_SQL = (
     "WITH rows AS ({union}) SELECT {group}, {measures} FROM rows GROUP BY {group} ORDER BY count DESC, {group} LIMIT %s"
@@ -391,12 +391,14 @@ class MetricsReader:
     def _empty(self):
         return not self.services
 
-    def time_series(self):
-        """Rows per bucket at the scope's resolution, with merged histograms."""
+    def time_series(self, by_service: bool = False):
+        """Rows per bucket at the scope's resolution (per bucket and service if `by_service`), with histograms."""
         if self._empty():
             return []
-        union, params = _union(self.scope, self.services, (), self.series_pieces)
-        return _run(TIME_SERIES_SQL.format(union=union), [*params, self.scope.level.interval])
+        dims = ("service",) if by_service else ()
+        union, params = _union(self.scope, self.services, dims, self.series_pieces)
+        dims_sql = "".join(f", {dim}" for dim in dims)
+        return _run(TIME_SERIES_SQL.format(union=union, dims=dims_sql), [*params, self.scope.level.interval])
 
     def grouped(self, group: tuple[str, ...], limit: int | None = 50, latency: bool = True):
         """Rows per group, largest first, with the histograms of those groups if `latency`."""

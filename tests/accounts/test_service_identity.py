@@ -60,7 +60,15 @@ def test_admin_shows_the_key_but_never_changes_it(admin_client, service):
     assert key in page
     admin_client.post(
         f"/admin/accounts/service/{service.pk}/change/",
-        {"name": "renamed", "tenant": service.tenant.pk, "is_active": "on", "telemetry_key": "checkout"},
+        {
+            "name": "renamed",
+            "tenant": service.tenant.pk,
+            "is_active": "on",
+            "telemetry_key": "checkout",
+            # The objectives inline's management form, as the page sends it (no objectives changed).
+            "objectives-TOTAL_FORMS": "0",
+            "objectives-INITIAL_FORMS": "0",
+        },
     )
     service.refresh_from_db()
     assert (service.name, service.telemetry_key) == ("renamed", key)

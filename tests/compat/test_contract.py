@@ -108,6 +108,7 @@ def assert_matches(body, spec):
 
 
 LATENCY = Nullable(NUMBER)  # milliseconds; null without requests
+APDEX = Nullable(NUMBER)  # issue 16: 0..1 under each service's own target; null without requests
 
 # --- the contract (issue 13, "What changes" 1 and 4) -----------------------------------------
 
@@ -121,6 +122,7 @@ TIME_POINT = Obj(
         "max_latency": LATENCY,
     },
     additions={"error_count": INT, "p50_latency": LATENCY, "p90_latency": LATENCY, "p99_latency": LATENCY},
+    allowed={"apdex": APDEX},
 )
 METRICS_SUMMARY = Obj(
     original={
@@ -140,6 +142,7 @@ METRICS_SUMMARY = Obj(
         "client_error_count": INT,
         "server_error_count": INT,
     },
+    allowed={"apdex": APDEX},
 )
 ENDPOINT = Obj(
     original={
@@ -151,6 +154,7 @@ ENDPOINT = Obj(
         "error_rate": NUMBER,
     },
     additions={"avg_latency": LATENCY, "p95_latency": LATENCY},
+    allowed={"apdex": APDEX},
 )
 STATUS_DISTRIBUTION = Obj(
     original={
@@ -169,7 +173,7 @@ CONSUMER = Obj(
 SERVICE_OVERVIEW = Obj(
     original={},
     additions={"service": STRING, "total_requests": INT, "error_count": INT, "error_rate": NUMBER},
-    allowed={"avg_latency": LATENCY, "p95_latency": LATENCY},
+    allowed={"avg_latency": LATENCY, "p95_latency": LATENCY, "apdex": APDEX},
 )
 SYSTEM_OVERVIEW = Obj(
     original={"total_requests": INT, "total_errors": INT, "error_rate": NUMBER, "avg_latency": LATENCY},

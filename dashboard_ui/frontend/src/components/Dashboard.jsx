@@ -12,6 +12,7 @@ import ConsumersPanel from './ConsumersPanel.jsx';
 import EndpointsTable from './EndpointsTable.jsx';
 import MetricCards from './MetricCards.jsx';
 import NodesPanel from './NodesPanel.jsx';
+import ObjectivesPanel from './ObjectivesPanel.jsx';
 import { DashboardSkeleton, EmptyState, ErrorBanner } from './States.jsx';
 import StatusDistribution from './StatusDistribution.jsx';
 import SystemStatus from './SystemStatus.jsx';
@@ -164,6 +165,7 @@ export default function Dashboard(page) {
             onFilter={setFilter}
             onExplore={(key, value) => explore({ [key]: value })}
           />
+          <ObjectivesPanel />
         </>
       )}
     </PageFrame>

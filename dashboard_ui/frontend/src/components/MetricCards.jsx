@@ -4,6 +4,7 @@ import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { formatCount, formatDecimal, formatDuration, formatPercent } from '../lib/format.js';
 import { healthStatus } from '../lib/health.js';
+import { apdexRating, apdexStatus, formatApdex } from '../lib/objectives.js';
 import { intervalMinutes } from '../lib/timeRange.js';
 import Sparkline from './Sparkline.jsx';
 
@@ -56,6 +57,14 @@ function buildCards(data, thresholds) {
     latencyCard('p50-latency', 'p50 latency', 'p50_latency', summary, ts),
     latencyCard('p95-latency', 'p95 latency', 'p95_latency', summary, ts),
     latencyCard('p99-latency', 'p99 latency', 'p99_latency', summary, ts),
+    {
+      id: 'apdex',
+      title: 'Apdex',
+      value: formatApdex(summary.apdex),
+      caption: apdexRating(summary.apdex) ?? 'no requests',
+      spark: series(ts, (b) => b.apdex),
+      status: apdexStatus(summary.apdex),
+    },
     latencyCard('min-latency', 'Min latency', 'min_latency', summary, ts),
     latencyCard('max-latency', 'Max latency', 'max_latency', summary, ts),
   ];
@@ -74,9 +83,9 @@ export default function MetricCards({ data, thresholds }) {
         gap: { xs: 1, sm: 1.5 },
         gridTemplateColumns: {
           xs: 'repeat(2, minmax(0, 1fr))',
-          sm: 'repeat(3, minmax(0, 1fr))',
+          sm: 'repeat(5, minmax(0, 1fr))',
           md: 'repeat(5, minmax(0, 1fr))',
-          lg: 'repeat(9, minmax(0, 1fr))',
+          lg: 'repeat(10, minmax(0, 1fr))',
         },
       }}
     >

@@ -6,6 +6,7 @@ import Typography from '@mui/material/Typography';
 import { useTheme } from '@mui/material/styles';
 import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
 import { DEFAULT_THRESHOLDS, STATUS_COLOR, STATUS_LABEL, healthStatus } from '../lib/health.js';
+import { formatApdex } from '../lib/objectives.js';
 import FiringAlerts from './alerts/FiringAlerts.jsx';
 import Panel from './Panel.jsx';
 
@@ -97,6 +98,11 @@ export default function SystemStatus({
                   {service.p95_latency != null && (
                     <Typography variant="caption" color="text.secondary">
                       p95 {formatDuration(service.p95_latency)}
+                    </Typography>
+                  )}
+                  {service.apdex != null && (
+                    <Typography variant="caption" color="text.secondary" data-testid="service-apdex">
+                      Apdex {formatApdex(service.apdex)}
                     </Typography>
                   )}
                 </Stack>
