@@ -3,6 +3,7 @@
 import time
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from telemetry import otlp
@@ -148,6 +149,63 @@ def test_the_json_encoding_reads_hex_ids_camel_or_original_names_and_int64_strin
     ],
 )
 def test_a_body_that_is_not_an_otlp_json_export_is_unreadable(body):
+    with pytest.raises(otlp.UnreadableTraces):
+        otlp.decode_json(body)
+
+
+def test_the_json_encoding_takes_enum_names_int64_numbers_base64_bytes_and_nulls_as_protobufs_mapping_does():
+    body = orjson.dumps(
+        {
+            "resourceSpans": [
+                {
+                    "resource": None,
+                    "scopeSpans": [
+                        {
+                            "spans": [
+                                {
+                                    "traceId": "5b8efff798038103d269b633813fc60c",
+                                    "spanId": "EEE19B7EC3C1B174",
+                                    "kind": "SPAN_KIND_SERVER",
+                                    "startTimeUnixNano": 1_700_000_000_000_000_000,
+                                    "endTimeUnixNano": "1700000000042000000",
+                                    "attributes": [
+                                        {"key": "http.response.status_code", "value": {"intValue": "200"}},
+                                        {"key": "blob", "value": {"bytesValue": "AAEC"}},
+                                        {"key": "ratio", "value": {"doubleValue": "NaN"}},
+                                    ],
+                                    "status": {"code": "STATUS_CODE_ERROR"},
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    (span,) = otlp.decode_json(body).resource_spans[0].scope_spans[0].spans
+    assert span.trace_id.hex() == "5b8efff798038103d269b633813fc60c" and span.span_id.hex() == "eee19b7ec3c1b174"
+    assert (span.kind, span.end_time_unix_nano - span.start_time_unix_nano) == (2, 42_000_000)
+    assert [a.value.WhichOneof("value") for a in span.attributes] == ["int_value", "bytes_value", "double_value"]
+    assert span.attributes[1].value.bytes_value == b"\x00\x01\x02"
+    assert span.status.code == 2
+
+
+@pytest.mark.parametrize(
+    "span",
+    [
+        {"kind": "SPAN_KIND_NOPE"},
+        {"kind": True},
+        {"startTimeUnixNano": "soon"},
+        {"startTimeUnixNano": -1},
+        {"startTimeUnixNano": 1.5},
+        {"name": 42},
+        {"attributes": {"key": "x"}},
+        {"attributes": [{"key": "x", "value": {"boolValue": "yes"}}]},
+        {"attributes": [{"key": "x", "value": {"bytesValue": "%%%"}}]},
+    ],
+)
+def test_a_span_field_of_the_wrong_type_makes_the_json_unreadable(span):
+    body = orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
     with pytest.raises(otlp.UnreadableTraces):
         otlp.decode_json(body)
 
