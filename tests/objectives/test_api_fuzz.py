@@ -1,0 +1,42 @@
+"""Schemathesis, every check on, against a live Malti: the objectives API does what its OpenAPI schema says."""
+
+import pytest
+
+from accounts.models import ApiKey, Membership, Service, Tenant
+from tests.compat.test_openapi_fuzz import schemathesis
+from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, user_key
+from tests.reliability.conftest import live_server
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+OBJECTIVES = r"^/api/v1/objectives"
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory):
+    with live_server(tmp_path_factory.mktemp("objectives"), workers=1) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def admin_key(django_db_setup, django_db_blocker):
+    """A tenant admin's key and a service to change; committed, as the server reads them."""
+    with django_db_blocker.unblock():
+        tenant = TenantFactory(name="Fuzz")
+        ServiceFactory(name="checkout", tenant=tenant)
+        admin = UserFactory(username="fuzz-admin")
+        MembershipFactory(user=admin, tenant=tenant, role="admin")
+        key = user_key(admin)
+    yield key
+    with django_db_blocker.unblock():
+        ApiKey.objects.filter(user=admin).delete()
+        Membership.objects.filter(tenant=tenant).delete()
+        Service.objects.filter(tenant=tenant).delete()  # (its objectives go with it)
+        Tenant.objects.filter(pk=tenant.pk).delete()
+        admin.delete()
+
+
+def test_no_objectives_operation_fails_any_check_for_a_tenant_admin(server, admin_key, tmp_path):
+    status, report = schemathesis(
+        server, tmp_path, admin_key, "--include-path-regex", OBJECTIVES, examples=15, budget=120
+    )
+    assert status == 0, report
