@@ -1,5 +1,7 @@
 """Apdex in the metrics response: exact away from histogram slot edges, within the stated bound near them."""
 
+import math
+import random
 from datetime import timedelta
 
 import pytest
@@ -58,6 +60,19 @@ def test_min_and_max_make_a_one_sided_group_exact():
     latencies = [488, 495, 499]
     # The group's max is within T: all satisfied, though their slot straddles T.
     assert apdex_score(histogram_of(latencies), 500, min(latencies), max(latencies)) == 3
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_estimate_stays_within_the_bound_on_any_spread_of_latencies(seed):
+    generator = random.Random(seed)
+    mu, sigma = generator.uniform(math.log(20), math.log(3000)), generator.uniform(0.2, 1.5)
+    latencies = [int(generator.lognormvariate(mu, sigma)) for _ in range(2000)]
+    t_ms = generator.choice([100, 250, 500, 1000, 2000])
+    histogram = histogram_of(latencies)
+    estimate = apdex_score(histogram, t_ms, min(latencies), max(latencies)) / len(latencies)
+    exact = (sum(ms <= t_ms for ms in latencies) + sum(t_ms < ms <= 4 * t_ms for ms in latencies) / 2) / 2000
+    bound = (histogram[slot_of(t_ms) - 1] + histogram[slot_of(4 * t_ms) - 1]) / (2 * len(latencies))
+    assert abs(estimate - exact) <= bound
 
 
 def test_apdex_is_exact_away_from_slot_edges(service, recently, now):
