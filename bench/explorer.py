@@ -3,9 +3,10 @@
     .venv/bin/python -m bench.explorer [--reps 40] [--warmup 3] [--sample-hours 24] [--url URL] [--port 8766]
     .venv/bin/python -m bench.explorer --ingest-cost [--batches 300]
 
-Run `python -m bench.seed` first (its raw window is where the explorer reads raw
-rows). This tops the raw rows up to now, like bench.query, which also fills
-the sample for that window through ingest. Older hours of the sample (the seed
+On the query dataset (`python -m bench.seed`) it tops the raw rows up to now,
+like bench.query; without recent raw rows it makes --raw-hours of them the way
+the seed does (TrafficModel at daily_rate(), through Request.objects.ingest(),
+which also fills the sample for that window) and refreshes the rollups. Older hours of the sample (the seed
 puts them straight into the rollups) are filled synthetically at the density
 and mix the sampling rules give at 200 requests/s: every 5xx (about 0.6 %),
 the slowest 1 % and 1 % of the rest. Each case is the first page (100 records)
@@ -51,6 +52,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=40, help="measured requests per case (default 40)")
     parser.add_argument("--warmup", type=int, default=3, help="unmeasured requests first (default 3)")
+    parser.add_argument("--raw-hours", type=int, default=2, help="raw rows to make when none are recent (default 2)")
     parser.add_argument("--sample-hours", type=int, default=24, help="hours of sample to have (default 24)")
     parser.add_argument("--url", help="a running server instead of starting one")
     parser.add_argument("--port", type=int, default=8766, help="port for the server this starts (default 8766)")
@@ -59,6 +61,25 @@ def parse_args(argv=None):
     parser.add_argument("--ingest-cost", action="store_true", help="time ingest with sampling off and on instead")
     parser.add_argument("--batches", type=int, default=300, help="--ingest-cost: batches per side (default 300)")
     return parser.parse_args(argv)
+
+
+def raw_window(hours: int) -> str:
+    """Raw rows up to now: the seed's raw window topped up, or (no recent raw rows) the last `hours` made here."""
+    from django.db import connection
+
+    from bench.seed import RAW_END_SQL, ingest_raw, refresh_rollups, top_up
+
+    keys = ensure_accounts()
+    with connection.cursor() as cursor:
+        cursor.execute(RAW_END_SQL, [list(keys.values())])
+        last = cursor.fetchone()[0]
+    now = datetime.now(UTC)
+    if last is not None and now - last < timedelta(hours=3):
+        return top_up()
+    began = time.monotonic()
+    count = ingest_raw(now - timedelta(hours=hours), now, draw_seed=int(now.timestamp()), keys=keys)
+    report, _ = refresh_rollups()
+    return f"made {count:,} raw rows for the last {hours} h and {report} in {time.monotonic() - began:.0f} s"
 
 
 def fill_sample(hours: int) -> int:
@@ -138,6 +159,9 @@ def ingest_cost(batches: int) -> None:
         records = model.records(1000, now - timedelta(minutes=2), now - timedelta(minutes=1))
         pool.append(as_rows([{**r, "service": keys[r["service"]]} for r in records]))
     rules_cache.current()  # the once-a-day p99 read is not part of a batch's cost
+    # One batch committed, so the raw and sample chunks exist: a rolled-back batch would create them every time.
+    settings.MALTI_SAMPLE_ENABLED = True
+    Request.objects.ingest(pool[0])
     timings = {False: [], True: []}
     kept = 0
     for index in range(batches * 2):
@@ -167,17 +191,12 @@ def main(argv=None):
     common.ensure_database()
     from django.db import connection
 
-    from bench.seed import read_state, top_up
-
-    with connection.cursor() as cursor:
-        if read_state(cursor).get("done") != "all":
-            raise SystemExit("The query dataset is not seeded: run `python -m bench.seed --reset` first.")
     print(f"uptime before: {common.uptime()}", flush=True)
     print(f"code: {common.code_version()}", flush=True)
-    if args.ingest_cost:
+    if args.ingest_cost:  # needs no dataset
         ingest_cost(args.batches)
         return 0
-    print(top_up(), flush=True)
+    print(raw_window(args.raw_hours), flush=True)
     print(f"sample: added {fill_sample(args.sample_hours):,} synthetic rows", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE request_samples")
