@@ -3,6 +3,7 @@
 import gzip
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -222,6 +223,22 @@ for n in range(7):
     subprocess.run([sys.executable, "-c", script], check=True, timeout=30, cwd=ROOT)
 
     assert [r["response_time"] for r in malti.fake.records()] == list(range(7))
+
+
+def test_records_queued_when_sigterm_ends_the_process_are_sent_first(malti):
+    # As uvicorn ends a worker: the default SIGTERM disposition, which would skip atexit.
+    script = f"""
+import os, signal
+from malti_client import Config, Sender
+sender = Sender(Config(service_name="shop", api_key="k", url={malti.url!r}, batch_interval=3600))
+for n in range(3):
+    sender.add(("GET", "/x", 200, n, "web", None, 1800000000))
+os.kill(os.getpid(), signal.SIGTERM)
+"""
+    process = subprocess.run([sys.executable, "-c", script], timeout=30, cwd=ROOT)
+
+    assert process.returncode == -signal.SIGTERM
+    assert [r["response_time"] for r in malti.fake.records()] == [0, 1, 2]
 
 
 @pytest.mark.parametrize(

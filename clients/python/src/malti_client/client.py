@@ -36,6 +36,7 @@ class MaltiClient:
         consumer: Callable | None = None,
         context: Callable | None = None,
         exclude: Callable[[str, str], bool] | None = default_exclude,
+        skip_endpoints: tuple[str, ...] = (),
         sender: Sender | None = None,
         **settings,
     ):
@@ -45,6 +46,10 @@ class MaltiClient:
         self.consumer = consumer
         self.context = context
         self.exclude = exclude or (lambda method, endpoint: False)
+        # Endpoint templates left out besides `exclude`'s (Malti leaves out its own ingest: no report of a report).
+        self.skip_endpoints = tuple(skip_endpoints)
+        # Decisions per (method, endpoint): endpoints are templates, so few, and this runs on every request.
+        self._left_out: dict[tuple[str, str], bool] = {}
         self.enabled = self.config.enabled
         if not self.enabled:
             logger.warning("Malti client: MALTI_SERVICE_NAME or MALTI_API_KEY not set, nothing will be sent")
@@ -57,10 +62,20 @@ class MaltiClient:
         self, method: str, endpoint: str, status: int, started: float, consumer: str, context: str | None
     ) -> None:
         """Queue one request; `started` is the time.perf_counter() at which it arrived."""
-        if self.exclude(method, endpoint):
+        left_out = self._left_out.get((method, endpoint))
+        if left_out is None:
+            left_out = self._leaves_out(method, endpoint)
+        if left_out:
             return
         elapsed_ms = round((time.perf_counter() - started) * 1000)
         self.sender.add((method, endpoint, status, elapsed_ms, consumer, context, time.time()))
+
+    def _leaves_out(self, method: str, endpoint: str) -> bool:
+        skipped = bool(self.skip_endpoints) and endpoint.startswith(self.skip_endpoints)
+        left_out = skipped or bool(self.exclude(method, endpoint))
+        if len(self._left_out) < 10_000:  # a bound, should an app report odd methods or endpoints
+            self._left_out[(method, endpoint)] = left_out
+        return left_out
 
     def flush(self, timeout: float | None = None) -> bool:
         return self.sender.flush(timeout)
@@ -83,11 +98,15 @@ def get_client(**settings) -> MaltiClient:
     Middlewares built twice with the same settings (Django builds its stack per handler) share
     one queue and one thread.
     """
-    callbacks = {name: settings.pop(name) for name in ("consumer", "context", "exclude") if name in settings}
+    rules = {
+        name: settings.pop(name) for name in ("consumer", "context", "exclude", "skip_endpoints") if name in settings
+    }
+    if "skip_endpoints" in rules:
+        rules["skip_endpoints"] = tuple(rules["skip_endpoints"])
     config = Config.from_env(**settings)
-    key = (config, *sorted((name, id(value)) for name, value in callbacks.items()))
+    key = (config, *sorted((name, value if name == "skip_endpoints" else id(value)) for name, value in rules.items()))
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = _clients[key] = MaltiClient(config, **callbacks)
+            client = _clients[key] = MaltiClient(config, **rules)
         return client
