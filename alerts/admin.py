@@ -60,8 +60,23 @@ class AlertStateInline(admin.TabularInline):
         return False
 
 
+class AlertRuleForm(forms.ModelForm):
+    class Meta:
+        model = AlertRule
+        exclude = ["evaluated_at"]
+
+    def clean(self):
+        data = super().clean()
+        tenant = data.get("tenant")
+        foreign = [channel.name for channel in data.get("channels") or () if tenant and channel.tenant_id != tenant.id]
+        if foreign:
+            raise forms.ValidationError(f"Channels of another tenant: {', '.join(foreign)}.")
+        return data
+
+
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
+    form = AlertRuleForm
     list_display = [
         "name",
         "tenant",

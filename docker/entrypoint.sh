@@ -2,7 +2,7 @@
 # Malti's container entrypoint.
 #
 #   web     wait for the database, migrate, ensure the admin user, serve with gunicorn (uvicorn workers)
-#   worker  rollup refresh and retention for the Apache edition (manage.py malti_worker)
+#   worker  alerts; rollup refresh and retention on the Apache edition (manage.py malti_worker)
 #   other   run as given, e.g. `docker compose run --rm web python manage.py malti_accounts list`
 #
 # Django reads its settings from the environment itself; this script reads only

@@ -5,7 +5,7 @@ changes only those of tenants where they are an admin (403 otherwise; 404
 for objects of other tenants, which they cannot know exist).
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError as ModelValidationError
 from django.db import transaction
@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from accounts.api.views import KnownMethodView
@@ -23,6 +23,7 @@ from alerts.api import serializers as s
 from alerts.models import AlertEvent, AlertRule, AlertState, AlertStateValue, Channel, Delivery, Silence
 from malti_site import clock
 from malti_site.api_errors import RETRY_AFTER, error_responses
+from telemetry.metrics import BadParameter, parse_time
 
 READ_ERRORS = {
     401: "No credentials, or an unknown, revoked or expired key.",
@@ -32,6 +33,7 @@ READ_ERRORS = {
 OBJECT_ERRORS = {**READ_ERRORS, 404: "No such object among your tenants'."}
 WRITE_ERRORS = {
     **READ_ERRORS,
+    400: "The body is not JSON (or a form).",
     403: "A service key, or you are not an admin of the tenant.",
     422: "Invalid input: the detail says which field and why.",
 }
@@ -60,6 +62,13 @@ def validated(serializer_class, data, partial=False) -> dict:
     if not form.is_valid():
         raise Invalid(_flatten(form.errors))
     return form.validated_data
+
+
+def object_id(raw: str) -> int:
+    """A path's id; anything but a whole number names no object (a JSON 404, as for an unknown id)."""
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound("No such object.")
+    return int(raw)
 
 
 def administered(user):
@@ -194,7 +203,7 @@ class RulesView(AlertsView):
 
 class RuleAlertsView(AlertsView):
     def rule(self, request, id) -> AlertRule:
-        return get_object_or_404(rules_of(request.user), pk=id)
+        return get_object_or_404(rules_of(request.user), pk=object_id(id))
 
 
 class RuleView(RuleAlertsView):
@@ -332,14 +341,10 @@ SPAN_PARAMETERS = [
 
 
 def _time(params, name) -> datetime | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
     try:
-        moment = datetime.fromisoformat(raw.strip().replace(" ", "+"))
-    except ValueError:
-        raise Invalid(f"{name} is not an ISO 8601 timestamp.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_time(name, params.get(name))  # as the metrics read them
+    except BadParameter as exc:
+        raise Invalid(str(exc)) from None
 
 
 class EventsView(AlertsView):
@@ -356,12 +361,15 @@ class EventsView(AlertsView):
         start = _time(request.query_params, "start_time") or end - timedelta(days=1)
         if start >= end:
             raise Invalid("start_time must be before end_time.")
-        return Response({"spans": spans(request.user, start, end, request.query_params.get("service"))})
+        service = request.query_params.get("service")
+        if service is not None and len(service) > 500:
+            raise Invalid("service is longer than 500 characters.")
+        return Response({"spans": spans(request.user, start, end, service)})
 
 
 def spans(user, start, end, service=None) -> list[dict]:
     """Each firing, from its event to its resolution (None while it still fires), overlapping [start, end)."""
-    events = AlertEvent.objects.filter(rule__in=AlertRule.objects.visible_to(user), at__lt=end).filter(
+    events = AlertEvent.objects.filter(rule__in=AlertRule.objects.visible_to(user), at__lte=end).filter(
         to_state__in=[AlertStateValue.FIRING, AlertStateValue.RESOLVED]
     )
     if service:
@@ -439,7 +447,9 @@ class SilenceView(AlertsView):
         responses={204: None, **error_responses({**OBJECT_ERRORS, 403: WRITE_ERRORS[403]})},
     )
     def delete(self, request, id):
-        silence = get_object_or_404(Silence.objects.visible_to(request.user).select_related("service"), pk=id)
+        silence = get_object_or_404(
+            Silence.objects.visible_to(request.user).select_related("service"), pk=object_id(id)
+        )
         require_admin(request.user, silence.service.tenant_id)
         silence.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -497,7 +507,7 @@ class ChannelsView(AlertsView):
 
 class ChannelAlertsView(AlertsView):
     def channel(self, request, id) -> Channel:
-        return get_object_or_404(channels_of(request.user), pk=id)
+        return get_object_or_404(channels_of(request.user), pk=object_id(id))
 
 
 class ChannelView(ChannelAlertsView):
@@ -559,7 +569,7 @@ class DeliveriesView(AlertsView):
             OpenApiParameter("rule", OpenApiTypes.INT, description="Only this rule's deliveries."),
             RETRY_AFTER,
         ],
-        responses={200: s.DeliveryListOutput, **error_responses(READ_ERRORS)},
+        responses={200: s.DeliveryListOutput, **error_responses({**READ_ERRORS, 422: "rule is not a rule id."})},
     )
     def get(self, request):
         deliveries = Delivery.objects.filter(event__rule__in=AlertRule.objects.visible_to(request.user))

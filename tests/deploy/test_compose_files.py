@@ -104,11 +104,11 @@ def test_check_script_passes(compose):
     assert result.returncode == 0, result.stderr
 
 
-def test_the_worker_runs_only_with_the_apache_profile(compose):
-    assert "worker" not in resolved(compose, "compose.yml", profiles=())["services"]
-    worker = resolved(compose, "compose.yml")["services"]["worker"]
+def test_the_worker_runs_on_both_editions(compose):
+    # Alerts need it everywhere; on the Apache edition it also refreshes rollups and applies retention.
+    worker = resolved(compose, "compose.yml", profiles=())["services"]["worker"]
     assert worker["command"] == ["worker"]
-    assert worker["restart"] == "on-failure"  # exits 0 at once on the community edition
+    assert worker["restart"] == "unless-stopped"
     assert worker["healthcheck"] == {"disable": True}
 
 
