@@ -107,6 +107,9 @@ export default function LatencyChart({
   // Alerts that fired in the range, shaded behind the lines.
   const bucketTimes = useMemo(() => rows.map((row) => row.t), [rows]);
   const alertAreas = useMemo(() => spansToAreas(alertSpans, bucketTimes), [alertSpans, bucketTimes]);
+  const selectBucket = (row) => {
+    if (row && onSelectBucket) onSelectBucket(row.raw);
+  };
   const spanMs = rows.length > 1 ? rows[rows.length - 1].t - rows[0].t : HOUR;
   const formatTick = useMemo(() => tickFormatter(spanMs), [spanMs]);
   const axisColor = theme.palette.text.secondary;
@@ -145,10 +148,12 @@ export default function LatencyChart({
           <ComposedChart
             data={rows}
             margin={{ top: 4, right: 4, bottom: 0, left: 0 }}
-            // A click anywhere in a bucket's column opens its requests: a short bar is hard to hit.
-            onClick={(state) => {
-              const row = state?.isTooltipActive ? rows[Number(state.activeTooltipIndex)] : null;
-              if (row && onSelectBucket) onSelectBucket(row.raw);
+            // A click on a bar opens its bucket's requests; elsewhere in the plot, the hovered
+            // bucket's (a short bar is hard to hit). The legend shares the chart's box: not there.
+            onClick={(state, event) => {
+              const target = event?.target;
+              if (!target?.closest?.('.recharts-surface') || target.closest('.recharts-bar-rectangle')) return;
+              if (state?.isTooltipActive) selectBucket(rows[Number(state.activeTooltipIndex)]);
             }}
             style={{ cursor: onSelectBucket ? 'pointer' : undefined }}
           >
@@ -207,6 +212,7 @@ export default function LatencyChart({
               fillOpacity={0.35}
               hide={hidden.has('total_requests')}
               isAnimationActive={false}
+              onClick={(bar, index) => selectBucket(bar?.payload ?? rows[index])}
             />
             {LINES.map((line) => (
               <Line

@@ -138,7 +138,12 @@ function CopyLink({ link }) {
       >
         Copy link
       </Button>
-      <Box component="span" role="status" sx={{ fontSize: 12, color: 'text.secondary' }}>
+      <Box
+        component="span"
+        role="status"
+        data-testid="explorer-copy-status"
+        sx={{ fontSize: 12, color: 'text.secondary' }}
+      >
         {state === 'copied' ? 'Link copied' : ''}
       </Box>
       {state === 'failed' && (
@@ -278,7 +283,7 @@ export default function RequestExplorer(page) {
               disabled={!params}
               download
               data-testid="explorer-export"
-              title="Download every matching request as CSV"
+              title="Download the matching requests as CSV, the first 1,000 at most"
             >
               Export CSV
             </Button>

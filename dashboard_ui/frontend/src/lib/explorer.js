@@ -6,6 +6,8 @@ import { CUSTOM_RANGE, intervalMinutes, toApiTime } from './timeRange.js';
 import { DEFAULT_EXPLORER, EXPLORER_PAGE, filterParams, serializeUrlState } from './urlState.js';
 
 export const PAGE_SIZE = 100;
+// The most records one answer (or one CSV file) holds: the API's largest page.
+export const EXPORT_LIMIT = 1000;
 const EXPLORER_FILTERS = ['status', 'status_class', 'min_latency'];
 
 /**
@@ -59,10 +61,10 @@ export function requestParams(view, range, limit = PAGE_SIZE) {
   return params;
 }
 
-/** A link to the same records as CSV: the query without its page size or cursor, with format=csv. */
+/** A link to the same records as CSV, from the first: the query with the largest page and format=csv. */
 export function csvHref(params, apiBase = readConfig().apiBase) {
   const { limit: _limit, cursor: _cursor, ...rest } = params;
-  return `${apiBase}/requests?${new URLSearchParams({ ...rest, format: 'csv' })}`;
+  return `${apiBase}/requests?${new URLSearchParams({ ...rest, limit: String(EXPORT_LIMIT), format: 'csv' })}`;
 }
 
 /**
@@ -99,9 +101,8 @@ export function mergePages(answer, next) {
 /** What the answer says about where its records come from, as a sentence for the page. */
 export function describeSource({ source, sample_note: sampleNote } = {}) {
   const note = sampleNote ? ` ${sampleNote}` : '';
-  if (source === 'sample') return `From the 14-day sample: raw records of this range are gone.${note}`;
-  if (source === 'mixed')
-    return `From raw records where they are still kept, and the 14-day sample before that.${note}`;
+  if (source === 'sample') return `From the sample: the raw records of this range have expired.${note}`;
+  if (source === 'mixed') return `From the raw records where they are still kept, and the sample before that.${note}`;
   if (source === 'raw') return 'From the raw records: every request in this range.';
   return '';
 }

@@ -96,11 +96,11 @@ describe('requestParams', () => {
     });
   });
 
-  it('exports the same records as CSV, without the page size or a cursor', () => {
+  it('exports the same records as CSV from the first, a thousand at most', () => {
     const params = { ...requestParams(parseUrlState('page=requests&status=404'), range, 50), cursor: 'abc' };
     expect(csvHref(params, '/api/v1')).toBe(
       '/api/v1/requests?start_time=2026-12-02T00%3A00%3A00Z&end_time=2026-12-02T01%3A00%3A00Z' +
-        '&status=404&sort=time&format=csv',
+        '&status=404&sort=time&limit=1000&format=csv',
     );
   });
 });
@@ -157,7 +157,7 @@ describe('describeSource', () => {
       'From the raw records: every request in this range.',
     );
     expect(describeSource({ source: 'sample', sample_note: note })).toBe(
-      `From the 14-day sample: raw records of this range are gone. ${note}`,
+      `From the sample: the raw records of this range have expired. ${note}`,
     );
     expect(describeSource({ source: 'mixed', sample_note: note })).toContain(note);
     expect(describeSource({})).toBe('');
