@@ -117,6 +117,12 @@ def fill_sample(hours: int) -> int:
     return added
 
 
+def floor(client: Client, args) -> float:
+    """p50 of GET /api/v1/services (key check, one small query): what any API request costs on this machine now."""
+    timings = [client.get("/api/v1/services")[2] for _ in range(args.warmup + args.reps)][args.warmup :]
+    return common.percentile(timings, 0.5)
+
+
 def run_case(client: Client, name: str, params: dict, span, args) -> dict:
     timings, bodies = [], []
     for index in range(args.warmup + args.reps):
@@ -200,6 +206,8 @@ def main(argv=None):
     print(f"sample: added {fill_sample(args.sample_hours):,} synthetic rows", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE request_samples")
+    # Raw rows up to now again (filling the sample takes minutes): a live instance's newest minute is never empty.
+    print(raw_window(args.raw_hours), flush=True)
     key = reader_key()
     connection.close()
     server = None if args.url else common.Server(port=args.port, workers=args.workers)
@@ -208,6 +216,7 @@ def main(argv=None):
     results = {}
     try:
         client = Client(args.url or server.url, key, args.timeout)
+        print(f"  floor: GET /api/v1/services p50 {floor(client, args):.1f} ms", flush=True)
         for name, params, span in CASES:
             results[name] = r = run_case(client, name, params, span, args)
             print(

@@ -25,7 +25,7 @@ from telemetry.metrics import BadParameter, parse_filters, parse_time
 from telemetry.models.raw import MAX_RESPONSE_TIME_MS, STATUS_RANGE
 from telemetry.retention_cache import raw_retention
 from telemetry.rollups.catalog import LEVEL_BY_NAME
-from telemetry.rollups.query import MetricsReader, Scope, reads_cursor
+from telemetry.rollups.query import MetricsReader, Scope, SideBySide, reads_cursor
 
 RAW, SAMPLE = "raw", "sample"
 SORTS = ("time", "latency")
@@ -317,8 +317,8 @@ def count_total(query: Query, keys) -> int | None:
     Without a latency filter the rollups count them, as the metrics API does (and
     to the same number), with raw rows for unaligned edges; else raw rows are counted.
     """
-    if query.source != RAW or not keys:
-        return 0 if query.source == RAW else None
+    if query.source != RAW:
+        return None
     if query.min_latency is None:
         scope = Scope(query.start, query.end, LEVEL_BY_NAME["1min"], query.filters)
         counts = MetricsReader(scope, tuple(keys)).counts(("status",))
@@ -338,20 +338,27 @@ def _status_matches(query: Query, status: int) -> bool:
     return True
 
 
-def read(query: Query, visible: dict[str, str]) -> tuple[Query, Page]:
-    """One page of records (and, on the first page, the total), services by stored key."""
-    keys = _keys(query, visible)
-    if not query.counted:
-        query = replace(query, total=count_total(query, keys), counted=True)
-    if not keys:
-        return query, Page()
+def _read_page(query: Query, keys) -> Page:
     with reads_cursor() as cursor:
         records = _page(cursor, query, keys)
     page = Page(records[: query.limit])
     if len(records) > query.limit:
         last = page.records[-1]
         page.next = Position(last["source"], last["created_at"], last["response_time"], tuple(last["row"]))
-    return query, page
+    return page
+
+
+def read(query: Query, visible: dict[str, str]) -> tuple[Query, Page]:
+    """One page of records and, on the first page, the total, side by side; services by stored key."""
+    keys = _keys(query, visible)
+    if not keys:
+        return replace(query, total=0 if query.source == RAW else None, counted=True), Page()
+    with SideBySide() as queries:
+        page = queries.submit(_read_page, query, keys)
+        total = None if query.counted else queries.submit(count_total, query, keys)
+    if total is not None:
+        query = replace(query, total=total.result(), counted=True)
+    return query, page.result()
 
 
 # --- shape ---------------------------------------------------------------------------
