@@ -22,6 +22,16 @@ from tests.factories import ServiceFactory, service_key
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SECRET = "hmac-key-never-shown-again"
+# After a page switch or a refresh: the metrics and alerts reads may take a while on a loaded machine.
+LOADING = 30_000
+
+
+@pytest.fixture(autouse=True)
+def _patient_expect():
+    """expect() waits up to LOADING in this module only: the option is global, so its default (None) is put back."""
+    expect.set_options(timeout=LOADING)
+    yield
+    expect.set_options(timeout=None)
 
 
 @pytest.fixture
@@ -71,8 +81,7 @@ def evaluate_now():
 
 
 def open_alerts(page):
-    # The dashboard's chart may keep a loaded machine's page busy for a while.
-    page.get_by_test_id("nav-alerts").click(timeout=30_000)
+    page.get_by_test_id("nav-alerts").click(timeout=LOADING)
     expect(page.get_by_test_id("alerts-page")).to_be_visible()
 
 
