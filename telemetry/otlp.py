@@ -19,6 +19,7 @@ import binascii
 import functools
 import hashlib
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -94,8 +95,8 @@ def decode_protobuf(body: bytes) -> ExportTraceServiceRequest:
 def decode_json(body: bytes) -> ExportTraceServiceRequest:
     """An OTLP/HTTP JSON body: protobuf's JSON mapping, with trace and span ids in hex.
 
-    Built straight into the generated classes (see _message): protobuf's own json_format
-    takes about a millisecond per span, which a 10 MB body would turn into half a minute.
+    Built straight into the generated classes (see _fill): protobuf's own json_format took
+    about 180 µs of CPU per span here, four times as long, so a 10 MB body took seconds.
     """
     try:
         payload = orjson.loads(body)
@@ -120,6 +121,7 @@ _INTEGER_TYPES = frozenset(
         FieldDescriptor.TYPE_SINT32,
     }
 )
+_WHOLE_NUMBER_TYPES = _INTEGER_TYPES | {FieldDescriptor.TYPE_ENUM}
 _FLOAT_TYPES = frozenset({FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT})
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -196,12 +198,9 @@ def _scalar(field: _Field, item, path: str, key: str):
         return _from_string(field, item, f"{path}.{key}")
     if isinstance(item, bool) != (kind == FieldDescriptor.TYPE_BOOL):
         raise UnreadableTraces(f"{path}.{key} has the wrong type: {item!r:.40}")
-    if item.__class__ is float and kind in _INTEGER_TYPES | _ENUM:
+    if item.__class__ is float and kind in _WHOLE_NUMBER_TYPES:
         return _integer(item, f"{path}.{key}")
     return item  # the generated class checks the type and range of the rest
-
-
-_ENUM = frozenset({FieldDescriptor.TYPE_ENUM})
 
 
 def _from_string(field: _Field, item: str, where: str):
@@ -223,17 +222,17 @@ def _from_string(field: _Field, item: str, where: str):
 
 
 def _integer(item, where: str) -> int:
+    """A JSON number or a decimal string (int64 values), whole: "12", not " 12", "1_2" or "1.5"."""
     if isinstance(item, int):
         return item
-    try:
-        number = int(item) if isinstance(item, str) else item
-        if isinstance(number, float) and number.is_integer():
-            number = int(number)
-    except ValueError:
-        number = None
-    if not isinstance(number, int):
-        raise UnreadableTraces(f"{where} is not a whole number: {item!r:.40}")
-    return number
+    if isinstance(item, str) and _DECIMAL(item):
+        return int(item)
+    if isinstance(item, float) and item.is_integer():
+        return int(item)
+    raise UnreadableTraces(f"{where} is not a whole number: {item!r:.40}")
+
+
+_DECIMAL = re.compile(r"-?[0-9]+", re.ASCII).fullmatch
 
 
 def _bytes(item, hexadecimal: bool, where: str) -> bytes:

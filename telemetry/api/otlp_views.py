@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.parsers import BaseParser
 from rest_framework.views import APIView
@@ -109,7 +110,10 @@ ATTRIBUTES_JSON = {
         "properties": {"key": {"type": "string"}, "value": {"type": "object", "description": "AnyValue"}},
     },
 }
-UNIX_NANO_JSON = {"type": "string", "pattern": "^[0-9]+$", "description": "int64 nanoseconds, as a string"}
+UNIX_NANO_JSON = {
+    "oneOf": [{"type": "string", "pattern": "^[0-9]+$"}, {"type": "integer", "minimum": 0}],
+    "description": "Unix time in nanoseconds: a decimal string (as protobuf writes 64-bit integers) or a number",
+}
 REQUEST_JSON = {
     "type": "object",
     "description": "ExportTraceServiceRequest in OTLP/JSON: protobuf's JSON mapping, trace and span ids in hex, "
@@ -134,7 +138,13 @@ REQUEST_JSON = {
                                             "traceId": {"type": "string", "pattern": "^([0-9a-fA-F]{2})*$"},
                                             "spanId": {"type": "string", "pattern": "^([0-9a-fA-F]{2})*$"},
                                             "name": {"type": "string"},
-                                            "kind": {"type": "integer", "description": "2 is SPAN_KIND_SERVER"},
+                                            "kind": {
+                                                "oneOf": [
+                                                    {"type": "integer"},
+                                                    {"type": "string", "enum": list(Span.SpanKind.keys())},
+                                                ],
+                                                "description": "2 (SPAN_KIND_SERVER) for a request served",
+                                            },
                                             "startTimeUnixNano": UNIX_NANO_JSON,
                                             "endTimeUnixNano": UNIX_NANO_JSON,
                                             "attributes": ATTRIBUTES_JSON,
@@ -149,6 +159,19 @@ REQUEST_JSON = {
         }
     },
 }
+
+
+def _nullable(schema: dict) -> dict:
+    """Every property may be null, which protobuf's JSON mapping reads as the field's default."""
+    for value in schema.get("properties", {}).values():
+        value["nullable"] = True
+        _nullable(value)
+    if isinstance(schema.get("items"), dict):
+        _nullable(schema["items"])
+    return schema
+
+
+REQUEST_JSON = _nullable(REQUEST_JSON)
 TRACES_ERRORS = {
     400: "Bad data, not to be retried: an unreadable body (not the content type's encoding, broken gzip), or "
     "records that cannot be stored as sent. Nothing was stored.",

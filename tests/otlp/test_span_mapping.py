@@ -198,6 +198,8 @@ def test_the_json_encoding_takes_enum_names_int64_numbers_base64_bytes_and_nulls
         {"startTimeUnixNano": "soon"},
         {"startTimeUnixNano": -1},
         {"startTimeUnixNano": 1.5},
+        {"startTimeUnixNano": " 12"},
+        {"startTimeUnixNano": "1_000"},
         {"name": 42},
         {"attributes": {"key": "x"}},
         {"attributes": [{"key": "x", "value": {"boolValue": "yes"}}]},
