@@ -381,11 +381,19 @@ def _rebuild_up_to_hour(cursor, first_index: int, low: datetime, high: datetime,
 
 
 def _store_raw(cursor, low: datetime, high: datetime):
-    """Keep the raw rows Malti's raw table still holds that range for (its retention has not passed them)."""
-    held = source_holds_from(cursor, None)
-    low = max(low, held)
-    if low < high:
-        cursor.execute(STORE_RAW_SQL + STORE_RAW_WHERE, [low, high])
+    """Keep the raw rows of [low, high) that Malti's raw table still holds such a range for.
+
+    The raw table holds every row from its oldest chunk on (refreshes rebuild
+    from there): storing a row may add a chunk that starts before the rows
+    stored, so the rows back to that chunk's start are stored too.
+    """
+    stored_from = high
+    while True:
+        held = max(low, source_holds_from(cursor, None))
+        if held >= stored_from:
+            return
+        cursor.execute(STORE_RAW_SQL + STORE_RAW_WHERE, [held, stored_from])
+        stored_from = held
 
 
 def finish(import_plan: ImportPlan):

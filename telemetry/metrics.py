@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from objectives.apdex import apdex_value, row_apdex_score
 from objectives.models import ServiceObjectives
+from telemetry.models import HistoryImport
 from telemetry.rollups.catalog import LEVEL_BY_NAME
 from telemetry.rollups.histogram import merge, percentiles
 from telemetry.rollups.query import (
@@ -154,6 +155,7 @@ def read(scope: Scope, visible: dict[str, str]) -> dict:
             "contexts": queries.submit(reader.distinct, "context"),
         }
     found = {name: future.result() for name, future in futures.items()}
+    found["estimated"] = HistoryImport.objects.estimated_spans(keys)
     found["series"] = _series_with_apdex(found["series"], thresholds)
     endpoints = _with_apdex(found["endpoints"], thresholds)
     found["endpoints"] = _by_name(endpoints, visible, ("service", "method", "endpoint"))
@@ -231,7 +233,12 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _time_series(scope: Scope, rows) -> list[dict]:
+def _estimated(spans, start: datetime, end: datetime) -> bool:
+    """Whether [start, end) has percentiles estimated from an original Malti's imported aggregates."""
+    return any(low < end and start < high for _, low, high in spans)
+
+
+def _time_series(scope: Scope, rows, spans) -> list[dict]:
     """One point per bucket of the range, empty ones included."""
     by_bucket = {row["t"]: row for row in rows}
     points = []
@@ -239,6 +246,7 @@ def _time_series(scope: Scope, rows) -> list[dict]:
     while moment < scope.end:
         row = by_bucket.get(moment)
         point = {"bucket": _iso(moment), "total_requests": row["count"] if row else 0, **_latency(row)}
+        point["percentiles_estimated"] = _estimated(spans, moment, moment + scope.level.width)
         point["error_count"] = row["errors"] if row else 0
         point.update(_apdex(row))
         points.append(point)
@@ -308,7 +316,8 @@ def shape(scope: Scope, found: dict) -> dict:
         "start_time": _iso(scope.start),
         "end_time": _iso(scope.end),
         "interval": scope.level.name,
-        "time_series": _time_series(scope, found["series"]),
+        "percentiles_estimated": _estimated(found["estimated"], scope.start, scope.end),
+        "time_series": _time_series(scope, found["series"], found["estimated"]),
         "metrics_summary": _summary(scope, total),
         "endpoints": [
             {"endpoint": row["endpoint"], "method": row["method"], "service": row["service"], **_counts(row)}

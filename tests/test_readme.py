@@ -18,8 +18,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from tests.conftest import edition_is_community
+from tests.conftest import edition_is_community, utc_now
 from tests.databases import connect, scratch_database
+from tests.factories import ServiceFactory, TenantFactory
+from tests.telemetry import original_malti
 
 README = (Path(settings.BASE_DIR) / "README.md").read_text()
 
@@ -48,8 +50,14 @@ def manage_lines():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("argv", list(manage_lines()), ids=lambda argv: " ".join(argv))
-def test_every_manage_py_command_in_the_readme_runs(argv, tmp_path):
+def test_every_manage_py_command_in_the_readme_runs(argv, tmp_path, request):
     argv = list(argv)
+    if argv[0] == "import_malti_data":
+        ServiceFactory(name="checkout", tenant=TenantFactory(name="Acme"))
+        now = utc_now()
+        original = original_malti.create(now, original_malti.generate(now, ("checkout",), days=2, per_day=5), 1, 2)
+        request.addfinalizer(lambda: original_malti.drop(original))
+        argv[1] = original.url
     if argv[0] == "import_malti_config":
         config = tmp_path / "malti.toml"
         config.write_text('[services.checkout]\napi_key = "k-1"\ndescription = "x"\n')

@@ -32,6 +32,14 @@ def apdex() -> serializers.FloatField:
     )
 
 
+# History imported from an original Malti (import_malti_data) kept one p95 per bucket, not a histogram.
+ESTIMATED_NOTE = (
+    "True where the range holds history imported from an original Malti's 5-minute or 1-hour aggregates: "
+    "its percentiles are estimated from each bucket's count, min, max, mean and p95 (counts, errors, min, max "
+    "and mean stay exact)."
+)
+
+
 # Requests and errors of one group (endpoint, consumer, service); no docstring, or every subclass's
 # schema would carry it as its description.
 class CountsSerializer(serializers.Serializer):
@@ -56,6 +64,7 @@ class TimeSeriesPointSerializer(LatenciesSerializer):
     total_requests = serializers.IntegerField(min_value=0, help_text="0 for a bucket without requests.")
     error_count = serializers.IntegerField(min_value=0, help_text=ERROR_NOTE)
     apdex = apdex()
+    percentiles_estimated = serializers.BooleanField(help_text=ESTIMATED_NOTE)
 
 
 class MetricsSummarySerializer(LatenciesSerializer):
@@ -115,6 +124,7 @@ class MetricsSerializer(serializers.Serializer):
     start_time = serializers.DateTimeField(help_text="The range's start, widened to a whole bucket (UTC, Z).")
     end_time = serializers.DateTimeField(help_text="The range's end, widened to a whole bucket (UTC, Z).")
     interval = serializers.ChoiceField(choices=list(LEVEL_BY_NAME))
+    percentiles_estimated = serializers.BooleanField(help_text=ESTIMATED_NOTE)
     time_series = TimeSeriesPointSerializer(many=True, help_text="Every bucket of the range, oldest first.")
     metrics_summary = MetricsSummarySerializer()
     endpoints = EndpointSerializer(many=True, help_text="The 50 busiest endpoints, busiest first.")

@@ -96,11 +96,16 @@ class RebuildReport:
 def _materialisation_hypertable(relation: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute(STORAGE_SQL, [relation])
-        return cursor.fetchone()[0]
+        found = cursor.fetchone()
+    return found[0] if found else relation
 
 
 def storage(relation: str) -> str:
-    """Where a rollup relation's rows live: the table itself, or its continuous aggregate's materialisation."""
+    """Where a relation's rows live: the table itself, or its continuous aggregate's materialisation.
+
+    A rebuild reads and writes the materialisations: the aggregate's view would
+    compute what lies past its watermark from the level below in real time.
+    """
     return _materialisation_hypertable(relation) if has_continuous_aggregates() else relation
 
 
@@ -144,7 +149,7 @@ def write_level(
             cursor.execute(DELETE_UNTIL_SQL.format(storage=target), [start, end])
         else:
             cursor.execute(DELETE_SQL.format(storage=target, services=services_sql), [start, end, *services_params])
-        relation = source(materialisation) if source else source_of(level, materialisation)
+        relation = source(materialisation) if source else storage(source_of(level, materialisation))
         select = select_sql(
             level,
             materialisation,
@@ -159,7 +164,7 @@ def write_level(
 
 def derive_from_full(cursor, level: Level, start: datetime, end: datetime, services: list[str], until=False) -> int:
     """Fill the narrower materialisations of `level` from its full one, written there first."""
-    full = FULL.relation(level)
+    full = storage(FULL.relation(level))
     return write_level(
         cursor,
         level,
@@ -176,7 +181,7 @@ def derive_from_full(cursor, level: Level, start: datetime, end: datetime, servi
 def count_source_rows(cursor, level: Level, start: datetime, end: datetime, services=None) -> int:
     """Rows a level is rebuilt from over [start, end): raw rows, or the level below's full rows."""
     below = finer(level)
-    source, time_column = (RAW, "created_at") if below is None else (FULL.relation(below), "bucket")
+    source, time_column = (RAW, "created_at") if below is None else (storage(FULL.relation(below)), "bucket")
     services_sql = SERVICES_FILTER if services is not None else ""
     cursor.execute(
         COUNT_SQL.format(source=source, time=time_column, services=services_sql),

@@ -58,6 +58,8 @@ const fullTime = new Intl.DateTimeFormat('en-GB', {
   minute: '2-digit',
 });
 
+const PERCENTILE = /^p\d+_latency$/;
+
 function ChartTooltip({ active, payload }) {
   if (!active || !payload?.length) return null;
   const row = payload[0].payload.raw;
@@ -74,7 +76,10 @@ function ChartTooltip({ active, payload }) {
           <Box component="span" sx={{ color: line.color }}>
             {line.name}
           </Box>
-          <span>{formatDuration(row[line.key])}</span>
+          <span data-testid={row.percentiles_estimated && PERCENTILE.test(line.key) ? 'estimated-latency' : undefined}>
+            {row.percentiles_estimated && PERCENTILE.test(line.key) ? '≈ ' : ''}
+            {formatDuration(row[line.key])}
+          </span>
         </Box>
       ))}
     </Paper>
@@ -110,6 +115,8 @@ export default function LatencyChart({
   const selectBucket = (row) => {
     if (row && onSelectBucket) onSelectBucket(row.raw);
   };
+  // History imported from an original Malti kept one p95 per bucket: its percentiles are estimates.
+  const estimated = useMemo(() => (timeSeries ?? []).some((point) => point.percentiles_estimated), [timeSeries]);
   const spanMs = rows.length > 1 ? rows[rows.length - 1].t - rows[0].t : HOUR;
   const formatTick = useMemo(() => tickFormatter(spanMs), [spanMs]);
   const axisColor = theme.palette.text.secondary;
@@ -127,7 +134,10 @@ export default function LatencyChart({
   return (
     <Panel
       title="Latency over time"
-      subtitle="Response time percentiles (lines) and requests per bucket (bars); click a bucket to see its requests"
+      subtitle={
+        'Response time percentiles (lines) and requests per bucket (bars); click a bucket to see its requests' +
+        (estimated ? '. Percentiles marked ≈ are estimates from history imported from the original Malti' : '')
+      }
       testId="panel-latency"
       action={
         <FormControlLabel
