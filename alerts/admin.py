@@ -63,7 +63,25 @@ class AlertStateInline(admin.TabularInline):
 class AlertRuleForm(forms.ModelForm):
     class Meta:
         model = AlertRule
-        exclude = ["evaluated_at"]
+        fields = [
+            "tenant",
+            "name",
+            "metric",
+            "service",
+            "endpoint",
+            "method",
+            "consumer",
+            "node",
+            "window_minutes",
+            "threshold",
+            "for_minutes",
+            "min_requests",
+            "severity",
+            "channels",
+            "enabled",
+            "muted_until",
+            "mute_reason",
+        ]
 
     def clean(self):
         data = super().clean()

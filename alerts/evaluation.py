@@ -3,11 +3,11 @@
 A pass reads first, shared between rules (one statement per window, filters
 and grouping, for every service those rules watch), through the metrics
 query layer, which combines the rollup levels with the raw rows of the
-newest minutes on either edition. Then each rule is settled in its own
-transaction: its row is locked with SKIP LOCKED (a second worker running the
-same pass skips it, or, once it is free, finds it evaluated moments ago and
-skips it too), its state rows are locked, and the transitions with their
-Delivery rows (the outbox) are written together. So a transition is written,
+newest minutes on either edition. Then the rules are settled a hundred to a
+transaction: their rows are locked with SKIP LOCKED (a second worker running
+the same pass skips them, or, once they are free, finds them evaluated moments
+ago and skips them too), their state rows are locked, and the transitions with
+their Delivery rows (the outbox) are written together. So a transition is written,
 and notified, exactly once, whether a worker restarts or two run.
 
 A mute or a service silence suppresses notifications only: the state is
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import Service
 from alerts.models import AlertEvent, AlertRule, AlertState, AlertStateValue, Delivery, Metric, Silence
@@ -39,6 +39,14 @@ log = logging.getLogger("malti.alerts")
 WATCH_LOOKBACK = timedelta(hours=24)
 # A rule evaluated this recently is skipped: another worker's pass just did it.
 RECENTLY_EVALUATED = timedelta(seconds=30)
+# Every state of a batch in one statement (Django's bulk_update builds a CASE per row: seconds for hundreds).
+UPDATE_STATES_SQL = """
+UPDATE alerts_alertstate AS s SET state = v.state, since = v.since, last_value = v.last_value, evaluated_at = %s
+FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::float8[]) AS v(id, state, since, last_value)
+WHERE s.id = v.id
+"""
+# Rules settled per transaction: a few statements for all of them instead of a few for each.
+BATCH = 100
 QUANTILE = {Metric.P95_LATENCY: 0.95, Metric.P99_LATENCY: 0.99}
 OK, PENDING, FIRING, RESOLVED = (
     AlertStateValue.OK,
@@ -55,11 +63,13 @@ class Report:
     transitions: int = 0
     notifications: int = 0
     seconds: float = 0.0
+    read_seconds: float = 0.0  # of which reading the telemetry
 
     def __str__(self):
         return (
             f"evaluated {self.rules} alert rule(s) in {self.seconds:.2f}s: {self.transitions} transition(s), "
-            f"{self.notifications} notification(s) queued" + (f", {self.skipped} skipped" if self.skipped else "")
+            f"{self.notifications} notification(s) queued, reads {self.read_seconds:.2f}s"
+            + (f", {self.skipped} skipped" if self.skipped else "")
         )
 
 
@@ -148,6 +158,39 @@ def burn_rate(service: Service, now) -> float | None:
     return max(pairs) if pairs else None
 
 
+@dataclass
+class Writes:
+    """What settling a batch of rules writes, in a few statements."""
+
+    new_states: list = field(default_factory=list)
+    changed_states: list = field(default_factory=list)
+    gone_states: list = field(default_factory=list)
+    events: list = field(default_factory=list)  # (event, channels to notify)
+
+    def save(self):
+        AlertState.objects.bulk_create(self.new_states)
+        if self.changed_states:
+            rows = self.changed_states
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    UPDATE_STATES_SQL,
+                    [
+                        rows[0].evaluated_at,  # one pass, one moment
+                        [state.pk for state in rows],
+                        [state.state for state in rows],
+                        [state.since for state in rows],
+                        [None if state.last_value is None else float(state.last_value) for state in rows],
+                    ],
+                )
+        AlertState.objects.filter(pk__in=self.gone_states).delete()
+        AlertEvent.objects.bulk_create([event for event, _ in self.events])
+        Delivery.objects.bulk_create(
+            Delivery(event=event, channel=channel, next_try=event.at, created_at=event.at)
+            for event, channels in self.events
+            for channel in channels
+        )
+
+
 class Evaluator:
     """One pass over every enabled rule."""
 
@@ -161,6 +204,7 @@ class Evaluator:
         keys_of, self.services = self._services(rules)
         reads = Reads(self.now)
         reads.prepare([rule for rule in rules if rule.metric != Metric.BURN_RATE], keys_of)
+        self.report.read_seconds = time.monotonic() - started
         all_keys = set().union(*keys_of.values()) if keys_of else set()
         self.apdex_t = {}
         if any(rule.metric == Metric.APDEX_BELOW for rule in rules):
@@ -168,12 +212,21 @@ class Evaluator:
 
             self.apdex_t = ServiceObjectives.objects.apdex_thresholds(all_keys)
         self.silenced = set(Silence.objects.active(self.now).values_list("service_id", flat=True))
-        for rule in rules:
-            subjects = self._subjects(rule, reads, keys_of[rule.id])
-            if self._settle(rule, subjects):
-                self.report.rules += 1
-            else:
-                self.report.skipped += 1
+        self.by_id = {service.id: service for service in self.services.values()}
+        self.active = defaultdict(set)  # rule id -> (key, node) of its states pending or firing
+        absent = [rule.id for rule in rules if rule.metric in ABSENCE_METRICS]
+        for rule_id, key, node in (
+            AlertState.objects.filter(rule_id__in=absent)
+            .exclude(state=OK)
+            .values_list("rule_id", "service__telemetry_key", "node")
+        ):
+            self.active[rule_id].add((key, node))
+        for start in range(0, len(rules), BATCH):
+            batch = rules[start : start + BATCH]
+            subjects = {rule.id: self._subjects(rule, reads, keys_of[rule.id]) for rule in batch}
+            settled = self._settle(batch, subjects)
+            self.report.rules += settled
+            self.report.skipped += len(batch) - settled
         self.report.seconds = time.monotonic() - started
         return self.report
 
@@ -203,8 +256,7 @@ class Evaluator:
             return found
         rows = reads.rows(rule)
         if rule.metric in ABSENCE_METRICS:
-            active = rule.states.exclude(state=OK).values_list("service__telemetry_key", "node")
-            watched = {subject for subject in reads.seen_subjects(rule) | set(active) if subject[0] in keys}
+            watched = {subject for subject in reads.seen_subjects(rule) | self.active[rule.id] if subject[0] in keys}
         elif rule.per_node:
             watched = set(rows)
         else:
@@ -217,26 +269,45 @@ class Evaluator:
         }
 
     @transaction.atomic
-    def _settle(self, rule, subjects) -> bool:
-        """Move this rule's states, under its lock; False if another worker has it or just had it."""
-        locked = AlertRule.objects.select_for_update(skip_locked=True).filter(pk=rule.pk, enabled=True).first()
-        if locked is None or (locked.evaluated_at and self.now - locked.evaluated_at < RECENTLY_EVALUATED):
-            return False
-        states = {(state.service_id, state.node): state for state in locked.states.select_for_update()}
-        channels = list(locked.channels.all())
-        for (key, node), (value, breach) in subjects.items():
-            service = self.services[key]
-            state = states.pop((service.id, node), None)
-            if state is None:
-                state = AlertState(rule=locked, service=service, node=node, state=OK, since=self.now)
-            self._advance(locked, state, value, breach, channels)
-        for state in states.values():  # no longer in the rule's scope (an edit narrowed it)
-            if state.state == FIRING:
-                self._advance(locked, state, None, False, channels)
-            state.delete()
-        locked.evaluated_at = self.now
-        locked.save(update_fields=["evaluated_at"])
-        return True
+    def _settle(self, rules, subjects) -> int:
+        """Move these rules' states under their row locks, all writes in one transaction; how many it settled.
+
+        Rules another worker holds (SKIP LOCKED) or evaluated moments ago are left alone.
+        """
+        locked = AlertRule.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            pk__in=[rule.pk for rule in rules], enabled=True
+        )
+        fresh = {
+            rule.id: rule
+            for rule in locked.order_by().select_related("tenant")
+            if not (rule.evaluated_at and self.now - rule.evaluated_at < RECENTLY_EVALUATED)
+        }
+        states = defaultdict(dict)
+        for state in AlertState.objects.select_for_update().filter(rule_id__in=fresh):
+            states[state.rule_id][state.service_id, state.node] = state
+        channels = defaultdict(list)
+        for link in AlertRule.channels.through.objects.filter(alertrule_id__in=fresh).select_related("channel"):
+            channels[link.alertrule_id].append(link.channel)
+        self.writes = Writes()
+        for rule_id, rule in fresh.items():
+            held = states[rule_id]
+            for (key, node), (value, breach) in subjects[rule_id].items():
+                service = self.services[key]
+                state = held.pop((service.id, node), None)
+                if state is None:
+                    state = AlertState(rule=rule, service=service, node=node, state=OK, since=self.now)
+                    self.writes.new_states.append(state)
+                else:
+                    state.service = service
+                    self.writes.changed_states.append(state)
+                self._advance(rule, state, value, breach, channels[rule_id])
+            for state in held.values():  # no longer in the rule's scope (an edit narrowed it)
+                if state.state == FIRING:
+                    self._advance(rule, state, None, False, channels[rule_id])
+                self.writes.gone_states.append(state.pk)
+        self.writes.save()
+        AlertRule.objects.filter(pk__in=fresh).update(evaluated_at=self.now)
+        return len(fresh)
 
     def _advance(self, rule, state, value, breach, channels):
         before = state.state
@@ -252,7 +323,6 @@ class Evaluator:
             state.state, state.since = after, self.now
             to_state = RESOLVED if before == FIRING else after
             self._record(rule, state, before, to_state, value, channels)
-        state.save()
 
     def _record(self, rule, state, before, after, value, channels):
         event = AlertEvent(
@@ -266,14 +336,13 @@ class Evaluator:
             threshold=rule.threshold,
         )
         self.report.transitions += 1
+        outgoing = []
         if event.notifies:
             event.suppressed = self._suppressed(rule, state, event, channels)
-        event.save()
-        if event.notifies and not event.suppressed:
-            Delivery.objects.bulk_create(
-                Delivery(event=event, channel=channel, next_try=self.now, created_at=self.now) for channel in channels
-            )
-            self.report.notifications += len(channels)
+            if not event.suppressed:
+                outgoing = channels
+                self.report.notifications += len(channels)
+        self.writes.events.append((event, outgoing))
 
     def _suppressed(self, rule, state, event, channels) -> str:
         """Why this transition is not notified, or "" when it is."""

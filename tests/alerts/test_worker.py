@@ -17,6 +17,6 @@ def test_one_worker_pass_evaluates_the_rules_and_sends_what_fired(now, checkout,
     out = StringIO()
     call_command("malti_worker", "--once", stdout=out)
     assert "evaluate_alerts every 60s" in out.getvalue()
-    assert "1 transition(s), 1 notification(s) queued" in out.getvalue()
+    assert "1 transition(s), 1 notification(s) queued, reads" in out.getvalue()
     assert "delivered 1 notification(s)" in out.getvalue()
     assert [body["event"] for body in receiver.bodies] == ["firing"]
