@@ -533,7 +533,7 @@ class Encoder:
 
     def statements(self, level: str, parts: dict[str, Part]):
         """(relation, COPY sql, payload, rows) for each materialisation of one level."""
-        from telemetry.rollups.catalog import LEVEL_BY_NAME, MATERIALISATIONS
+        from telemetry.rollups.catalog import LEVEL_BY_NAME, MATERIALISATIONS, column_definitions
         from telemetry.rollups.histogram import HISTOGRAM_COLUMNS
 
         nst = len(self.m.statuses)
@@ -553,7 +553,17 @@ class Encoder:
             relation = materialisation.relation(LEVEL_BY_NAME[level])
             texts = [d for d in materialisation.dimensions if d != "status"]
             columns = ", ".join((*(column for column, _, _ in prefix_columns(with_status)), *texts, *HISTOGRAM_COLUMNS))
-            yield relation, f"COPY {relation} ({columns}) FROM STDIN (FORMAT BINARY)", payload, len(row_starts)
+            if LEVEL_BY_NAME[level].slot_type == "integer":
+                yield relation, f"COPY {relation} ({columns}) FROM STDIN (FORMAT BINARY)", payload, len(row_starts)
+                continue
+            # The payload's slots are 4-byte INTEGERs; this level's are BIGINT: through a staging table.
+            staging = f"seed_staging_{materialisation.name or 'full'}"
+            steps = (
+                [f"CREATE TEMP TABLE IF NOT EXISTS {staging} ({column_definitions(materialisation, 'integer')})"],
+                f"COPY {staging} ({columns}) FROM STDIN (FORMAT BINARY)",
+                [f"INSERT INTO {relation} SELECT * FROM {staging}", f"TRUNCATE {staging}"],
+            )
+            yield relation, steps, payload, len(row_starts)
 
 
 # --- writing ----------------------------------------------------------------------------------------------------------
@@ -589,9 +599,14 @@ class Writers:
                         conn.close()
                     return
                 _, sql, payload, _ = item
+                before, sql, after = sql if isinstance(sql, tuple) else ((), sql, ())
                 if self.error is None:
+                    for statement in before:
+                        conn.execute(statement)
                     with conn.cursor() as cursor, cursor.copy(sql) as copy:
                         copy.write(payload)
+                    for statement in after:
+                        conn.execute(statement)
             except Exception as exc:  # reported by the main thread at its next put() or drain()
                 self.error = exc
             finally:
