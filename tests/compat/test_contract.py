@@ -121,7 +121,13 @@ TIME_POINT = Obj(
         "p95_latency": LATENCY,
         "max_latency": LATENCY,
     },
-    additions={"error_count": INT, "p50_latency": LATENCY, "p90_latency": LATENCY, "p99_latency": LATENCY},
+    additions={
+        "error_count": INT,
+        "p50_latency": LATENCY,
+        "p90_latency": LATENCY,
+        "p99_latency": LATENCY,
+        "percentiles_estimated": BOOL,  # issue 15: history imported from an original Malti's aggregates
+    },
     allowed={"apdex": APDEX},
 )
 METRICS_SUMMARY = Obj(
@@ -191,6 +197,7 @@ METRICS = Obj(
         "distinct_nodes": ListOf(STRING),
         "distinct_contexts": ListOf(STRING),
     },
+    additions={"percentiles_estimated": BOOL},
     allowed={"start_time": DATETIME, "end_time": DATETIME, "interval": STRING},
 )
 THRESHOLDS = Obj(
