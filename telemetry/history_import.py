@@ -191,9 +191,15 @@ def _survey(original) -> dict:
 
 
 def _first_own_record(cursor, key: str) -> datetime | None:
-    """The oldest moment Malti holds telemetry of this service key, from raw rows and every level."""
+    """The hour of the oldest telemetry Malti holds of this service key (raw rows and levels up to 1 hour).
+
+    Coarser buckets would start before it: a week's bucket begins on its Monday.
+    """
     parts = [FIRST_IN_SQL.format(time="created_at", relation=RAW)]
-    parts += [FIRST_IN_SQL.format(time="bucket", relation=relations_of(level)[0]) for level in LEVELS]
+    parts += [
+        FIRST_IN_SQL.format(time="bucket", relation=relations_of(level)[0])
+        for level in LEVELS[: LEVELS.index(HOUR) + 1]
+    ]
     cursor.execute(FIRST_OWN_RECORD_SQL.format(union=" UNION ALL ".join(parts)), [key] * len(parts))
     return cursor.fetchone()[0]
 
