@@ -194,3 +194,18 @@ def test_a_rule_evaluated_moments_ago_is_skipped(now, checkout):
     now.advance(seconds=5)
     report = evaluate()
     assert report.rules == 0 and report.skipped == 1
+
+
+def test_a_burn_rate_rule_fires_when_both_windows_of_a_pair_burn_the_budget_fast(now, checkout):
+    healthy = ServiceFactory(name="search", tenant=checkout.tenant)
+    burning = make_rule(checkout.tenant, service=checkout, metric="burn_rate", threshold=14.4)
+    calm = make_rule(checkout.tenant, service=healthy, metric="burn_rate", threshold=14.4)
+    # Every request a 5xx for the last 50 minutes: the 1 h and 5 min windows both burn 1,000 times the
+    # budget of a 99.9 % availability objective; the healthy service burns nothing.
+    send_traffic(checkout, now.moment - timedelta(minutes=50), minutes=50, per_minute=6, status=503)
+    send_traffic(healthy, now.moment - timedelta(minutes=50), minutes=50, per_minute=6, status=200)
+
+    evaluate()
+
+    assert state_of(burning).state == "firing" and state_of(burning).last_value == pytest.approx(1000, rel=0.01)
+    assert state_of(calm).state == "ok" and state_of(calm).last_value == 0
