@@ -14,6 +14,10 @@ class UserSerializer(serializers.Serializer):
     )
     auth = serializers.ChoiceField(["api_key", "session"], help_text="How this request authenticated.")
     tenants = serializers.ListField(child=serializers.CharField(), help_text="The tenants the user belongs to.")
+    roles = serializers.DictField(
+        child=serializers.ChoiceField(["admin", "viewer"]),
+        help_text="The user's role in each of those tenants: `admin` may change its alerts and objectives.",
+    )
 
 
 # Each dashboard level under the original Malti's names (the only ones the API answers with), as

@@ -19,7 +19,7 @@ from accounts.api.serializers import (
 )
 from accounts.authentication import CsrfSessionAuthentication, fail, refuse_if_failing_too_often
 from accounts.middleware import start_key_session
-from accounts.models import ApiKey, Tenant
+from accounts.models import ApiKey, Membership, Tenant
 from accounts.permissions import IsMetricsReader
 from malti_site import clock
 from malti_site.api_errors import RETRY_AFTER, error_responses
@@ -56,6 +56,7 @@ def describe_user(user, auth) -> dict:
         "permissions": ["metrics"] + (["admin"] if user.is_staff else []),
         "auth": "api_key" if isinstance(auth, ApiKey) else "session",
         "tenants": list(Tenant.objects.filter(memberships__user=user).order_by("name").values_list("name", flat=True)),
+        "roles": dict(Membership.objects.filter(user=user).values_list("tenant__name", "role")),
     }
 
 

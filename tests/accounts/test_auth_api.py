@@ -32,6 +32,7 @@ def test_auth_test_answers_with_the_original_fields_and_types(api, user_api_key,
         "permissions": ["metrics"],
         "auth": "api_key",
         "tenants": ["Acme"],
+        "roles": {"Acme": "viewer"},
     }
     assert set(body["thresholds"]) == set(ORIGINAL_THRESHOLDS)
     assert all(isinstance(value, int | float) for value in body["thresholds"].values())

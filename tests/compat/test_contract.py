@@ -217,7 +217,7 @@ AUTH_TEST = Obj(
         "authenticated": BOOL,
         "user": Obj(
             original={"name": STRING, "type": STRING, "permissions": ListOf(STRING)},
-            allowed={"auth": STRING, "tenants": ListOf(STRING)},
+            allowed={"auth": STRING, "tenants": ListOf(STRING), "roles": MapOf(r".+", STRING)},
         ),
         "thresholds": THRESHOLDS,
         "timestamp": STRING,
