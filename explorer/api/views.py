@@ -110,7 +110,8 @@ class RequestsView(APIView):
             raise InvalidQuery("format must be json or csv.") from None
 
     def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON whatever the format asked (they have no records to list).
-        if response.status_code >= 400 and isinstance(getattr(request, "accepted_renderer", None), CsvRenderer):
+        # Errors and OPTIONS' description are JSON whatever the format asked (they have no records to list).
+        no_records = response.status_code >= 400 or request.method == "OPTIONS"
+        if no_records and isinstance(getattr(request, "accepted_renderer", None), CsvRenderer):
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
