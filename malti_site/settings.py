@@ -213,6 +213,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name for the alert states wherever a field takes all of them (from_state, to_state).
+    "ENUM_NAME_OVERRIDES": {"AlertStateEnum": ["ok", "pending", "firing", "resolved"]},
 }
 
 # Security: secure cookies and HSTS unless MALTI_SECURE_COOKIES=0 (plain-HTTP

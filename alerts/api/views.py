@@ -181,6 +181,7 @@ def apply_rule(rule: AlertRule, data: dict) -> AlertRule:
 
 class RulesView(AlertsView):
     @extend_schema(
+        operation_id="api_v1_alerts_rules_list",
         summary="Alert rules of your tenants",
         responses={200: s.RuleListOutput, **error_responses(READ_ERRORS)},
         parameters=[RETRY_AFTER],
@@ -486,6 +487,7 @@ def apply_channel(channel: Channel, data: dict) -> Channel:
 
 class ChannelsView(AlertsView):
     @extend_schema(
+        operation_id="api_v1_alerts_channels_list",
         summary="Notification channels of your tenants",
         parameters=[RETRY_AFTER],
         responses={200: s.ChannelListOutput, **error_responses(READ_ERRORS)},
