@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import OperationalError, connection, transaction
 
 from accounts.models import Service
 from explorer.models import SAMPLE_TABLE, SamplingPolicy
@@ -101,6 +102,26 @@ def previous_day_p99(now: datetime) -> dict[str, float]:
     return found
 
 
+# Ingest never waits on the rollups: a p99 read that would wait for a lock gives up at once.
+P99_LOCK_TIMEOUT = "200ms"
+P99_RETRY_SECONDS = 60
+LOCK_TIMEOUT_SQL = "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, true)"
+RESTORE_LOCK_TIMEOUT_SQL = "SELECT set_config('lock_timeout', %s, true)"
+
+
+def previous_day_p99_at_once(now: datetime) -> dict[str, float] | None:
+    """previous_day_p99(), or None when a rollup it reads is locked (in a savepoint of ingest's transaction)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(LOCK_TIMEOUT_SQL, [P99_LOCK_TIMEOUT])
+            previous = cursor.fetchone()[0]
+            found = previous_day_p99(now)
+            cursor.execute(RESTORE_LOCK_TIMEOUT_SQL, [previous])
+            return found
+    except OperationalError:
+        return None
+
+
 class RulesCache:
     """The rules of this process: policies re-read every few minutes, the p99s once a day."""
 
@@ -108,6 +129,7 @@ class RulesCache:
         self._lock = threading.Lock()
         self._policies = None  # (monotonic time read, {key: (fixed, share)})
         self._p99 = None  # (the day they are for, {key: ms})
+        self._p99_retry = 0.0  # monotonic time before which a failed read is not tried again
 
     def current(self, now: datetime | None = None) -> Rules:
         now = now or clock.now()
@@ -115,14 +137,19 @@ class RulesCache:
             if self._policies is None or time.monotonic() - self._policies[0] > POLICY_TTL_SECONDS:
                 stored = SamplingPolicy.objects.values_list("service__telemetry_key", "slow_threshold_ms", "share")
                 self._policies = (time.monotonic(), {key: (fixed, share) for key, fixed, share in stored})
-            if self._p99 is None or self._p99[0] != now.date():
-                self._p99 = (now.date(), previous_day_p99(now))
-            return Rules(self._policies[1], self._p99[1], settings.MALTI_SAMPLE_RATE)
+            if (self._p99 is None or self._p99[0] != now.date()) and time.monotonic() >= self._p99_retry:
+                found = previous_day_p99_at_once(now)
+                if found is None:  # the rollups are busy: no slow threshold for a minute, ingest goes on
+                    self._p99_retry = time.monotonic() + P99_RETRY_SECONDS
+                else:
+                    self._p99 = (now.date(), found)
+            return Rules(self._policies[1], self._p99[1] if self._p99 else {}, settings.MALTI_SAMPLE_RATE)
 
     def forget(self):
         """Re-read everything at the next batch (after a policy change in a test or a shell)."""
         with self._lock:
             self._policies = self._p99 = None
+            self._p99_retry = 0.0
 
 
 rules_cache = RulesCache()

@@ -177,6 +177,7 @@ def test_a_channel_secret_is_never_shown_again_and_a_test_notification_arrives(p
     row = page.locator('[data-testid="channel-row"][data-name="ops hook"]')
     expect(row.get_by_test_id("channel-secret-state")).to_have_text("secret set")
     assert Channel.objects.get(name="ops hook").has_secret
+    expect(page.get_by_test_id("channel-save")).to_have_count(0)  # the dialog (and what was typed) is gone
     assert SECRET not in page.content()
     assert SECRET not in page.request.get("/api/v1/alerts/channels").text()
 
