@@ -63,14 +63,20 @@ def test_clicking_a_bar_lists_the_records_behind_it(page, login, seeded):
     with page.expect_response(lambda r: AGGREGATE in r.url) as aggregate:
         login(page)
     buckets = {parse(b["bucket"]): b for b in aggregate.value.json()["time_series"]}
-    bars = page.get_by_test_id("latency-chart").locator(".recharts-bar-rectangle path")
+    chart = page.get_by_test_id("latency-chart")
+    bars = chart.locator(".recharts-bar-rectangle path")
     expect(bars.first).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the page's layout settled: no panel still growing
     boxes = [bar.bounding_box() for bar in bars.all()]
     tallest = max(boxes, key=lambda box: box["height"])
 
-    # By position: the chart redraws as its data arrives, so an element handle may go stale.
+    # By position, as a user: hover first, as the chart picks its bucket from the hovered one
+    # (a click without a move would take the bucket under the pointer's last position).
+    x, y = tallest["x"] + tallest["width"] / 2, tallest["y"] + tallest["height"] / 2
+    page.mouse.move(x, y)
+    expect(chart.locator(".recharts-tooltip-wrapper")).to_contain_text("requests")
     with page.expect_response(lambda r: REQUESTS in r.url) as first_page:
-        page.mouse.click(tallest["x"] + tallest["width"] / 2, tallest["y"] + tallest["height"] / 2)
+        page.mouse.click(x, y)
     expect(page).to_have_url(re.compile(r"\?page=requests&range=custom&start=.+&end=.+"))
     view = query_of(page.url)
     start, end = parse(view["start"]), parse(view["end"])
