@@ -22,10 +22,7 @@ from explorer.models import SAMPLE_TABLE, SamplingPolicy
 from malti_site import clock
 from telemetry.models.raw import COLUMNS, COPY_TYPES
 
-SAMPLE_INSERT_SQL = (
-    f"INSERT INTO {SAMPLE_TABLE} ({', '.join(COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'%s::{kind}[]' for kind in COPY_TYPES)})"
-)
+SAMPLE_COPY_SQL = f"COPY {SAMPLE_TABLE} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 SERVICE, STATUS, RESPONSE_TIME = (COLUMNS.index(name) for name in ("service", "status", "response_time"))
 POLICY_TTL_SECONDS = 300
 SERVER_ERROR = 500
@@ -161,6 +158,11 @@ def keep_sample(cursor, rows, draw=random.random) -> int:
         return 0
     kept = rules_cache.current().select(rows, draw)
     if kept:
-        # One statement, one round trip (a COPY takes two): a batch keeps a few percent of its rows.
-        cursor.execute(SAMPLE_INSERT_SQL, [list(column) for column in zip(*kept, strict=True)])
+        # A binary COPY, as for the raw rows: an INSERT ... unnest of the same 20 rows took
+        # 0.9 ms on the server against 0.5 ms (its extra round trip included), bench/README.
+        with cursor.copy(SAMPLE_COPY_SQL) as copy:
+            copy.set_types(COPY_TYPES)
+            write_row = copy.write_row
+            for row in kept:
+                write_row(row)
     return len(kept)
