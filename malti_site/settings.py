@@ -297,6 +297,8 @@ MALTI_RETENTION_EVERY = env_int("MALTI_RETENTION_EVERY", 600, minimum=10)
 MALTI_ALERTS_EVALUATE_EVERY = env_int("MALTI_ALERTS_EVALUATE_EVERY", 60, minimum=5)
 MALTI_ALERTS_DELIVER_EVERY = env_int("MALTI_ALERTS_DELIVER_EVERY", 5, minimum=1)
 MALTI_ALERTS_WEBHOOK_TIMEOUT = env_int("MALTI_ALERTS_WEBHOOK_TIMEOUT", 10, minimum=1)
+# Days of alert history (transitions and their deliveries) kept: the dashboard's longest range, with room.
+MALTI_ALERTS_HISTORY_DAYS = env_int("MALTI_ALERTS_HISTORY_DAYS", 400, minimum=1)
 # Email notifications through Django's SMTP backend.
 EMAIL_HOST = env_str("MALTI_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("MALTI_EMAIL_PORT", 25, minimum=1)

@@ -9,15 +9,22 @@ NAME = 500
 STATES = [AlertStateValue.OK, AlertStateValue.PENDING, AlertStateValue.FIRING]
 
 
+class Text(serializers.CharField):
+    """A JSON string and nothing else: DRF's CharField would take 0 or 1.5 and store "0" (the schema says string)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def optional_text(max_length=NAME, **kwargs):
-    return serializers.CharField(max_length=max_length, allow_null=True, required=False, **kwargs)
+    return Text(max_length=max_length, allow_null=True, required=False, **kwargs)
 
 
 class RuleInput(serializers.Serializer):
-    tenant = serializers.CharField(
-        max_length=100, required=False, help_text="Tenant name; optional when you administer only one."
-    )
-    name = serializers.CharField(max_length=200)
+    tenant = Text(max_length=100, required=False, help_text="Tenant name; optional when you administer only one.")
+    name = Text(max_length=200)
     metric = serializers.ChoiceField(Metric.values)
     service = optional_text(help_text="A service name; null: every service of the tenant, one alert per service.")
     endpoint = optional_text()
@@ -71,14 +78,14 @@ class RuleListOutput(serializers.Serializer):
 
 class MuteInput(serializers.Serializer):
     until = serializers.DateTimeField()
-    reason = serializers.CharField(max_length=500, allow_blank=True, default="")
+    reason = Text(max_length=500, allow_blank=True, default="")
 
 
 class SilenceInput(serializers.Serializer):
-    tenant = serializers.CharField(max_length=100, required=False)
-    service = serializers.CharField(max_length=NAME)
+    tenant = Text(max_length=100, required=False)
+    service = Text(max_length=NAME)
     until = serializers.DateTimeField()
-    reason = serializers.CharField(max_length=500, allow_blank=True, default="")
+    reason = Text(max_length=500, allow_blank=True, default="")
 
 
 class SilenceOutput(serializers.Serializer):
@@ -138,11 +145,11 @@ class SpansOutput(serializers.Serializer):
 
 
 class ChannelInput(serializers.Serializer):
-    tenant = serializers.CharField(max_length=100, required=False)
-    name = serializers.CharField(max_length=100)
+    tenant = Text(max_length=100, required=False)
+    name = Text(max_length=100)
     kind = serializers.ChoiceField(Channel.Kind.values)
-    target = serializers.CharField(max_length=2000, help_text="Email addresses (comma-separated), or a URL.")
-    secret = serializers.CharField(
+    target = Text(max_length=2000, help_text="Email addresses (comma-separated), or a URL.")
+    secret = Text(
         max_length=500,
         allow_blank=True,
         required=False,

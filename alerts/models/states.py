@@ -1,5 +1,7 @@
 """What each rule is doing now (per service or node it watches), and every change of it."""
 
+from datetime import datetime
+
 from django.db import models
 
 from accounts.models import Service
@@ -37,6 +39,17 @@ class AlertState(models.Model):
         return self.service.name + (f" / {self.node}" if self.node else "")
 
 
+class AlertEventQuerySet(models.QuerySet):
+    def prune(self, before: datetime) -> int:
+        """Delete the transitions before `before` with their deliveries; how many transitions went.
+
+        A transition whose notification is still being tried stays until it is delivered or given up.
+        """
+        old = self.filter(at__lt=before).exclude(deliveries__status="pending")
+        deleted, by_model = old.delete()
+        return by_model.get(self.model._meta.label, 0)
+
+
 class AlertEvent(models.Model):
     """One transition of a state: ok -> pending -> firing -> resolved (back to ok), or pending -> ok."""
 
@@ -50,6 +63,8 @@ class AlertEvent(models.Model):
     threshold = models.FloatField()
     # Why no notification went out, if none did: a mute, a silence, no channels.
     suppressed = models.CharField(max_length=200, blank=True)
+
+    objects = AlertEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -63,6 +63,7 @@ def test_an_admin_creates_a_rule_with_its_channels_and_reads_it_back(admin_api, 
         ({"metric": "apdex_below", "threshold": 3}, "Apdex"),
         ({"node": "*"}, "silence rules only"),
         ({"channels": [999999]}, "channels"),
+        ({"name": 0}, "name"),  # a string, as the schema says: not a number made into one
     ],
 )
 def test_an_invalid_rule_is_a_422_that_says_why(admin_api, checkout, change, says):
@@ -135,6 +136,8 @@ def test_mute_unmute_and_service_silences(admin_api, now, checkout):
     until = (now.moment + timedelta(hours=2)).isoformat()
     muted = admin_api.post(f"/api/v1/alerts/rules/{rule.id}/mute", {"until": until, "reason": "deploy"}, format="json")
     assert muted.status_code == 200 and muted.json()["mute_reason"] == "deploy"
+    numeric = admin_api.post(f"/api/v1/alerts/rules/{rule.id}/mute", {"until": until, "reason": 0}, format="json")
+    assert numeric.status_code == 422 and "reason" in numeric.json()["detail"]
     assert admin_api.post(f"/api/v1/alerts/rules/{rule.id}/unmute").json()["muted_until"] is None
 
     made = admin_api.post(

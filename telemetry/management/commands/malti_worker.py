@@ -5,6 +5,7 @@ import logging
 import signal
 import threading
 import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -12,6 +13,8 @@ from django.db import close_old_connections, connection
 from django.db.utils import DatabaseError, InterfaceError
 
 from alerts import delivery, evaluation
+from alerts.models import AlertEvent
+from malti_site import clock
 from telemetry import retention
 from telemetry.edition import has_continuous_aggregates
 from telemetry.models import IngestReceipt
@@ -19,11 +22,14 @@ from telemetry.rollups import refresher
 
 log = logging.getLogger("malti.worker")
 
+ALERT_HISTORY_PRUNE_EVERY = 3600  # seconds
+
 
 class Command(BaseCommand):
     help = (
         "Run rollup refresh (every MALTI_REFRESH_EVERY s) and retention (every MALTI_RETENTION_EVERY s), alert "
-        "evaluation (every MALTI_ALERTS_EVALUATE_EVERY s) and delivery (every MALTI_ALERTS_DELIVER_EVERY s) until "
+        "evaluation (every MALTI_ALERTS_EVALUATE_EVERY s) and delivery (every MALTI_ALERTS_DELIVER_EVERY s), and prune "
+        "alert history older than MALTI_ALERTS_HISTORY_DAYS (hourly), until "
         "SIGTERM/SIGINT. On the community edition TimescaleDB's jobs refresh and apply retention: only alerts run."
     )
 
@@ -43,9 +49,11 @@ class Command(BaseCommand):
         steps += [
             (self._evaluate_alerts, settings.MALTI_ALERTS_EVALUATE_EVERY),
             (self._deliver_alerts, settings.MALTI_ALERTS_DELIVER_EVERY),
+            (self._prune_alert_history, ALERT_HISTORY_PRUNE_EVERY),
         ]
         self.stdout.write(
-            "Malti worker: " + ", ".join(f"{step.__name__.strip('_')} every {every}s" for step, every in steps)
+            "Malti worker: "
+            + ", ".join(f"{step.__name__.strip('_')} every {every}s" for step, every in steps)
             + " (Ctrl-C or SIGTERM stops it)."
         )
         due = dict.fromkeys((step for step, _ in steps), time.monotonic())
@@ -90,6 +98,13 @@ class Command(BaseCommand):
         report = delivery.deliver_due()
         if verbosity >= 1 and (report.delivered or report.failed):
             self.stdout.write(f"{time.strftime('%H:%M:%S')} {report}")
+
+    def _prune_alert_history(self, verbosity):
+        before = clock.now() - timedelta(days=settings.MALTI_ALERTS_HISTORY_DAYS)
+        pruned = AlertEvent.objects.prune(before)
+        if verbosity >= 1 and pruned:
+            stamp = time.strftime("%H:%M:%S")
+            self.stdout.write(f"{stamp} pruned {pruned} alert transition(s) before {before:%Y-%m-%d}")
 
     def _retention(self, verbosity):
         IngestReceipt.objects.prune()
