@@ -13,7 +13,7 @@ from django.db import connection
 
 from telemetry.models import Request
 from telemetry.traffic import TrafficModel, as_rows
-from tests.conftest import edition_is_community, utc_now
+from tests.conftest import utc_now
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +53,7 @@ def test_refresh_rollups_recomputes_a_given_range(apache_edition, service):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_stops_cleanly_on_sigterm():
-    if edition_is_community():
-        pytest.skip("the worker has nothing to do on the community edition")
+def test_the_worker_stops_cleanly_on_sigterm():  # on both editions: alerts run on both
     env = {**os.environ, "DATABASE_URL": database_url()}
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "malti_worker"],
