@@ -35,7 +35,7 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("MALTI_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_site.MaltiAdminConfig",  # django.contrib.admin, closed to key-started sessions
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

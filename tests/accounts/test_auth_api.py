@@ -208,6 +208,20 @@ def test_a_key_session_ends_when_the_key_is_revoked(user):
     assert client.get("/api/v1/auth/test").status_code == 401
 
 
+def test_a_key_session_of_a_staff_user_does_not_reach_admin(user):
+    user.is_staff = user.is_superuser = True
+    user.save()
+    _, raw = ApiKey.issue(user=user)
+    client, token = csrf_client()
+    key_log_in(client, token, raw)
+    assert client.get("/api/v1/auth/test").status_code == 200  # the dashboard's reads go on
+    refused = client.get("/admin/")
+    assert refused.status_code == 302 and refused["Location"].startswith("/admin/login/")
+    password_client, token = csrf_client()
+    log_in(password_client, token)
+    assert password_client.get("/admin/").status_code == 200
+
+
 def test_a_key_session_ends_when_the_key_expires(user):
     key, raw = ApiKey.issue(user=user, expires_at=clock.now() + timedelta(hours=1))
     client, token = csrf_client()
