@@ -8,6 +8,8 @@ little here: ingest writes only a few percent of the records into it, and the
 id orders records that share a timestamp, for keyset pagination.
 """
 
+from datetime import date, datetime, timedelta
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from timescale.db.models.fields import TimescaleDateTimeField
@@ -41,6 +43,16 @@ class RequestSample(models.Model):
 
     def __str__(self):
         return f"{self.service} {self.method} {self.endpoint} {self.status} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def kept_per_day(cls, service_key: str, since: datetime) -> list[tuple[date, int]]:
+        """Records the sample kept of one service each UTC day from `since`'s day, newest first (TimeBucket)."""
+        days = (
+            cls.timescale.filter(service=service_key, created_at__gte=since - timedelta(days=1))
+            .time_bucket("created_at", "1 day", annotations={"kept": models.Count("id")})
+            .filter(bucket__gte=since.replace(hour=0, minute=0, second=0, microsecond=0))
+        )
+        return [(day["bucket"].date(), day["kept"]) for day in days]
 
 
 class SamplingPolicy(models.Model):

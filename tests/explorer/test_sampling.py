@@ -110,3 +110,23 @@ def test_a_sample_that_cannot_be_stored_rolls_the_whole_batch_back(api, service_
     response = post_batch(api, service_api_key, [tagged(0), tagged(1, status=599)])
     assert response.status_code == 500
     assert raw_count() == 0 and RequestSample.objects.count() == 0
+
+
+def test_a_sampling_policys_admin_page_shows_what_the_sample_kept_each_day(admin_client, service):
+    now = utc_now()
+    for days_ago, count in ((0, 3), (2, 1), (40, 5)):  # 40 days ago: past the sample's 14 days
+        at = now - timedelta(days=days_ago)
+        for _ in range(count):
+            RequestSample.objects.create(
+                created_at=at, service=service.telemetry_key, method="GET", endpoint="/x", status=500,
+                response_time=5, consumer="c",
+            )  # fmt: skip
+    RequestSample.objects.create(
+        created_at=now, service="another-key", method="GET", endpoint="/x", status=500, response_time=5, consumer="c"
+    )
+    policy = SamplingPolicy.objects.create(service=service, share=0.05)
+
+    page = admin_client.get(f"/admin/explorer/samplingpolicy/{policy.pk}/change/").content.decode()
+    days = [(now - timedelta(days=d)).strftime("%Y-%m-%d") for d in (0, 2, 40)]
+    assert f"{days[0]}: 3 records" in page and f"{days[1]}: 1 record<" in page
+    assert days[2] not in page and page.index(days[0]) < page.index(days[1])
