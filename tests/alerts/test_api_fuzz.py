@@ -2,10 +2,10 @@
 
 import pytest
 
-from accounts.models import ApiKey, Membership, Service, Tenant
 from alerts.models import AlertRule, Channel, Silence
 from tests.compat.test_openapi_fuzz import schemathesis
-from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, user_key
+from tests.factories import user_key
+from tests.live_tenant import committed_tenant
 from tests.reliability.conftest import live_server
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -22,23 +22,15 @@ def server(django_db_setup, tmp_path_factory):
 @pytest.fixture(scope="module")
 def admin_key(django_db_setup, django_db_blocker):
     """A tenant admin's key, with a service and a channel to refer to; committed, as the server reads them."""
-    with django_db_blocker.unblock():
-        tenant = TenantFactory(name="Fuzz")
-        ServiceFactory(name="checkout", tenant=tenant)
-        Channel.objects.create(tenant=tenant, name="mail", kind="email", target="ops@example.com")
-        admin = UserFactory(username="fuzz-admin")
-        MembershipFactory(user=admin, tenant=tenant, role="admin")
-        key = user_key(admin)
-    yield key
-    with django_db_blocker.unblock():
-        AlertRule.objects.filter(tenant=tenant).delete()
-        Silence.objects.filter(service__tenant=tenant).delete()
-        Channel.objects.filter(tenant=tenant).delete()
-        ApiKey.objects.filter(user=admin).delete()
-        Membership.objects.filter(tenant=tenant).delete()
-        Service.objects.filter(tenant=tenant).delete()
-        Tenant.objects.filter(pk=tenant.pk).delete()
-        admin.delete()
+    with committed_tenant(django_db_blocker, "Fuzz", ("checkout",), "fuzz-admin", role="admin") as (tenant, _, admin):
+        with django_db_blocker.unblock():
+            Channel.objects.create(tenant=tenant, name="mail", kind="email", target="ops@example.com")
+            key = user_key(admin)
+        yield key
+        with django_db_blocker.unblock():
+            AlertRule.objects.filter(tenant=tenant).delete()
+            Silence.objects.filter(service__tenant=tenant).delete()
+            Channel.objects.filter(tenant=tenant).delete()
 
 
 def test_no_alerts_operation_fails_any_check_for_a_tenant_admin(server, admin_key, tmp_path):

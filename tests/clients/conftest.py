@@ -6,17 +6,15 @@ sent is read back through the metrics API with a user key.
 """
 
 import threading
-from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from accounts.models import ApiKey, Membership, Service, Tenant
-from tests.compat.conftest import _refresh_committed
-from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, service_key, user_key
+from tests.compat.conftest import refresh_committed
+from tests.factories import service_key, user_key
+from tests.live_tenant import committed_tenant, recent_metrics
 from tests.reliability.conftest import live_server
-from tests.telemetry.helpers import clean_telemetry
 
 SERVICES = ("client-django", "client-flask", "client-asgi", "client-self")
 
@@ -36,21 +34,10 @@ def http(server):
 @pytest.fixture(scope="package")
 def accounts(django_db_setup, django_db_blocker):
     """Tenant Clients, a service per app under test, user clients-viewer, and their keys (committed)."""
-    with django_db_blocker.unblock():
-        tenant = TenantFactory(name="Clients")
-        services = {name: ServiceFactory(name=name, tenant=tenant) for name in SERVICES}
-        viewer = UserFactory(username="clients-viewer")
-        MembershipFactory(user=viewer, tenant=tenant)
-        keys = SimpleNamespace(user=user_key(viewer), **{name: service_key(s) for name, s in services.items()})
-    yield SimpleNamespace(tenant=tenant, services=services, viewer=viewer, keys=keys)
-    with django_db_blocker.unblock():
-        clean_telemetry()
-        ApiKey.objects.filter(service__tenant=tenant).delete()
-        ApiKey.objects.filter(user=viewer).delete()
-        Membership.objects.filter(tenant=tenant).delete()
-        Service.objects.filter(tenant=tenant).delete()
-        Tenant.objects.filter(pk=tenant.pk).delete()
-        viewer.delete()
+    with committed_tenant(django_db_blocker, "Clients", SERVICES, "clients-viewer") as (tenant, services, viewer):
+        with django_db_blocker.unblock():
+            keys = SimpleNamespace(user=user_key(viewer), **{name: service_key(s) for name, s in services.items()})
+        yield SimpleNamespace(tenant=tenant, services=services, viewer=viewer, keys=keys)
 
 
 @pytest.fixture(scope="package")
@@ -59,21 +46,10 @@ def read_back(http, accounts, django_db_blocker):
 
     def read(service: str) -> dict:
         with django_db_blocker.unblock():
-            thread = threading.Thread(target=_refresh_committed)  # its own connection commits
+            thread = threading.Thread(target=refresh_committed)  # its own connection commits
             thread.start()
             thread.join()
-        now = datetime.now(UTC)
-        response = http.get(
-            "/api/v1/metrics/aggregate",
-            params={
-                "service": service,
-                "start_time": (now - timedelta(minutes=30)).isoformat(),
-                "end_time": (now + timedelta(minutes=1)).isoformat(),
-            },
-            headers={"X-API-Key": accounts.keys.user},
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
+        return recent_metrics(http, accounts.keys.user, service)
 
     return read
 

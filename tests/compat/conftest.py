@@ -12,11 +12,10 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from accounts.models import ApiKey, Membership, Service, Tenant
 from tests.conftest import refresh_rollups
-from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, service_key, user_key
+from tests.factories import service_key, user_key
+from tests.live_tenant import committed_tenant
 from tests.reliability.conftest import live_server
-from tests.telemetry.helpers import clean_telemetry
 
 
 @pytest.fixture(scope="module")
@@ -38,26 +37,16 @@ def accounts(django_db_setup, django_db_blocker):
     Created once per module and committed, since the live server reads them from another
     process; removed, with every stored request, when the module is done.
     """
-    with django_db_blocker.unblock():
-        tenant = TenantFactory(name="Compat")
-        services = {name: ServiceFactory(name=name, tenant=tenant) for name in ("compat-checkout", "compat-payments")}
-        viewer = UserFactory(username="compat-viewer")
-        MembershipFactory(user=viewer, tenant=tenant)
-        keys = SimpleNamespace(
-            user=user_key(viewer), **{name.removeprefix("compat-"): service_key(s) for name, s in services.items()}
-        )
-    yield SimpleNamespace(tenant=tenant, services=services, viewer=viewer, keys=keys)
-    with django_db_blocker.unblock():
-        clean_telemetry()
-        ApiKey.objects.filter(service__tenant=tenant).delete()
-        ApiKey.objects.filter(user=viewer).delete()
-        Membership.objects.filter(tenant=tenant).delete()
-        Service.objects.filter(tenant=tenant).delete()
-        Tenant.objects.filter(pk=tenant.pk).delete()
-        viewer.delete()
+    names = ("compat-checkout", "compat-payments")
+    with committed_tenant(django_db_blocker, "Compat", names, "compat-viewer") as (tenant, services, viewer):
+        with django_db_blocker.unblock():
+            keys = SimpleNamespace(
+                user=user_key(viewer), **{name.removeprefix("compat-"): service_key(s) for name, s in services.items()}
+            )
+        yield SimpleNamespace(tenant=tenant, services=services, viewer=viewer, keys=keys)
 
 
-def _refresh_committed():
+def refresh_committed():
     from django.db import connection
 
     try:
@@ -75,7 +64,7 @@ def rollups_refreshed(django_db_setup, django_db_blocker):
 
     def refresh():
         with django_db_blocker.unblock():
-            thread = threading.Thread(target=_refresh_committed)
+            thread = threading.Thread(target=refresh_committed)
             thread.start()
             thread.join()
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from accounts.models import ApiKey, Membership, Service, Tenant
 from tests.compat.test_openapi_fuzz import schemathesis
-from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, user_key
+from tests.factories import user_key
+from tests.live_tenant import committed_tenant
 from tests.reliability.conftest import live_server
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -20,19 +20,10 @@ def server(django_db_setup, tmp_path_factory):
 @pytest.fixture(scope="module")
 def admin_key(django_db_setup, django_db_blocker):
     """A tenant admin's key and a service to change; committed, as the server reads them."""
-    with django_db_blocker.unblock():
-        tenant = TenantFactory(name="Fuzz")
-        ServiceFactory(name="checkout", tenant=tenant)
-        admin = UserFactory(username="fuzz-admin")
-        MembershipFactory(user=admin, tenant=tenant, role="admin")
-        key = user_key(admin)
-    yield key
-    with django_db_blocker.unblock():
-        ApiKey.objects.filter(user=admin).delete()
-        Membership.objects.filter(tenant=tenant).delete()
-        Service.objects.filter(tenant=tenant).delete()  # (its objectives go with it)
-        Tenant.objects.filter(pk=tenant.pk).delete()
-        admin.delete()
+    with committed_tenant(django_db_blocker, "Fuzz", ("checkout",), "fuzz-admin", role="admin") as (_, _, admin):
+        with django_db_blocker.unblock():
+            key = user_key(admin)
+        yield key  # (the service's objectives go with it)
 
 
 def test_no_objectives_operation_fails_any_check_for_a_tenant_admin(server, admin_key, tmp_path):

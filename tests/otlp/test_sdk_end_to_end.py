@@ -8,11 +8,12 @@ GET /api/v1/metrics/aggregate: counts, errors, endpoints, consumers, nodes and l
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+
+from tests.live_tenant import recent_metrics
 
 pytestmark = pytest.mark.django_db
 
@@ -36,18 +37,7 @@ def run_instrumented_service(server, service: str, headers: str, **otel) -> str:
 
 
 def metrics(http, accounts, service: str) -> dict:
-    now = datetime.now(UTC)
-    response = http.get(
-        "/api/v1/metrics/aggregate",
-        params={
-            "service": service,
-            "start_time": (now - timedelta(minutes=30)).isoformat(),
-            "end_time": (now + timedelta(minutes=1)).isoformat(),
-        },
-        headers={"X-API-Key": accounts.keys.user},
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
+    return recent_metrics(http, accounts.keys.user, service)
 
 
 @pytest.mark.parametrize(
