@@ -9,11 +9,22 @@ from flask import Flask, request
 from .client import MaltiClient
 from .wsgi import ROUTE_KEY, MaltiWSGIMiddleware
 
+try:  # the request context's context variable: a third of the hook's cost of going through the `request` proxy
+    from flask.globals import _cv_request
+
+    def _current_request():
+        return _cv_request.get().request
+except ImportError:  # a Flask that keeps its request elsewhere
+
+    def _current_request():
+        return request._get_current_object()
+
 
 def _keep_matched_rule(endpoint, values) -> None:
-    rule = request.url_rule
+    current = _current_request()
+    rule = current.url_rule
     if rule is not None:
-        request.environ[ROUTE_KEY] = rule.rule
+        current.environ[ROUTE_KEY] = rule.rule
 
 
 def instrument(app: Flask, client: MaltiClient | None = None, **settings) -> MaltiWSGIMiddleware:
