@@ -8,7 +8,7 @@ little here: ingest writes only a few percent of the records into it, and the
 id orders records that share a timestamp, for keyset pagination.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -47,10 +47,9 @@ class RequestSample(models.Model):
     @classmethod
     def kept_per_day(cls, service_key: str, since: datetime) -> list[tuple[date, int]]:
         """Records the sample kept of one service each UTC day from `since`'s day, newest first (TimeBucket)."""
-        days = (
-            cls.timescale.filter(service=service_key, created_at__gte=since - timedelta(days=1))
-            .time_bucket("created_at", "1 day", annotations={"kept": models.Count("id")})
-            .filter(bucket__gte=since.replace(hour=0, minute=0, second=0, microsecond=0))
+        first_day = since.replace(hour=0, minute=0, second=0, microsecond=0)
+        days = cls.timescale.filter(service=service_key, created_at__gte=first_day).time_bucket(
+            "created_at", "1 day", annotations={"kept": models.Count("id")}
         )
         return [(day["bucket"].date(), day["kept"]) for day in days]
 

@@ -4,10 +4,12 @@ The server runs in other processes, so what it must read is committed outside an
 transaction (module or package fixtures), and removed, with every stored request, afterwards.
 """
 
+import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from accounts.models import ApiKey, Membership, Service, Tenant
+from tests.conftest import refresh_rollups
 from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory
 from tests.telemetry.helpers import clean_telemetry
 
@@ -47,3 +49,23 @@ def recent_metrics(http, user_key: str, service: str, minutes: int = 30) -> dict
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def refresh_for_server(django_db_blocker) -> None:
+    """Bring the rollups up to date as the worker would (a live server runs none), committed.
+
+    In a thread of its own: its own connection commits, whatever transaction the test is in.
+    """
+
+    def refresh():
+        from django.db import connection
+
+        try:
+            refresh_rollups()
+        finally:
+            connection.close()
+
+    with django_db_blocker.unblock():
+        thread = threading.Thread(target=refresh)
+        thread.start()
+        thread.join()

@@ -46,7 +46,7 @@ class AlertEventQuerySet(models.QuerySet):
         A transition whose notification is still being tried stays until it is delivered or given up.
         """
         old = self.filter(at__lt=before).exclude(deliveries__status="pending")
-        deleted, by_model = old.delete()
+        _, by_model = old.delete()
         return by_model.get(self.model._meta.label, 0)
 
 

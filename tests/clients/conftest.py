@@ -5,15 +5,13 @@ the accounts are committed (the server reads them from another process), and wha
 sent is read back through the metrics API with a user key.
 """
 
-import threading
 from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from tests.compat.conftest import refresh_committed
 from tests.factories import service_key, user_key
-from tests.live_tenant import committed_tenant, recent_metrics
+from tests.live_tenant import committed_tenant, recent_metrics, refresh_for_server
 from tests.reliability.conftest import live_server
 
 SERVICES = ("client-django", "client-flask", "client-asgi", "client-self")
@@ -45,10 +43,7 @@ def read_back(http, accounts, django_db_blocker):
     """What Malti reports for a service over the last half hour, after bringing the rollups up to date."""
 
     def read(service: str) -> dict:
-        with django_db_blocker.unblock():
-            thread = threading.Thread(target=refresh_committed)  # its own connection commits
-            thread.start()
-            thread.join()
+        refresh_for_server(django_db_blocker)
         return recent_metrics(http, accounts.keys.user, service)
 
     return read

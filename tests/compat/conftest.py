@@ -6,15 +6,13 @@ only for a session that has such a test; what the server must read is committed 
 module fixtures here, outside any test's transaction.
 """
 
-import threading
 from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from tests.conftest import refresh_rollups
 from tests.factories import service_key, user_key
-from tests.live_tenant import committed_tenant
+from tests.live_tenant import committed_tenant, refresh_for_server
 from tests.reliability.conftest import live_server
 
 
@@ -46,26 +44,7 @@ def accounts(django_db_setup, django_db_blocker):
         yield SimpleNamespace(tenant=tenant, services=services, viewer=viewer, keys=keys)
 
 
-def refresh_committed():
-    from django.db import connection
-
-    try:
-        refresh_rollups()
-    finally:
-        connection.close()
-
-
 @pytest.fixture(scope="module")
 def rollups_refreshed(django_db_setup, django_db_blocker):
-    """Bring the rollups up to date after sending, as the worker would (the live server runs none).
-
-    In a thread of its own: its own connection commits, whatever transaction the test is in.
-    """
-
-    def refresh():
-        with django_db_blocker.unblock():
-            thread = threading.Thread(target=refresh_committed)
-            thread.start()
-            thread.join()
-
-    return refresh
+    """Bring the rollups up to date after sending, as the worker would (the live server runs none)."""
+    return lambda: refresh_for_server(django_db_blocker)
