@@ -154,6 +154,21 @@ if "pool" in DATABASES["default"]["OPTIONS"]:
         "min_size": min(pool["min_size"], MALTI_DB_READS_POOL_MAX),
         "max_size": MALTI_DB_READS_POOL_MAX,
     }
+# Streaming replicas of DATABASE_URL (comma-separated URLs), each an alias
+# replica_<n> with the reads pool's options: metrics, filters and explorer
+# reads go to one that answers and replays within MALTI_REPLICA_MAX_LAG
+# seconds, else to the primary (malti_site/replicas.py); writes, admin and
+# logins always use the primary.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URL", [])
+MALTI_REPLICA_MAX_LAG = env_int("MALTI_REPLICA_MAX_LAG", 30, minimum=0)
+for number, replica_url in enumerate(DATABASE_REPLICA_URLS):
+    replica = dj_database_url.parse(replica_url)
+    DATABASES[f"replica_{number}"] = {
+        **DATABASES["reads"],
+        **{key: replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "OPTIONS": {**DATABASES["reads"]["OPTIONS"]},
+    }
+DATABASE_ROUTERS = ["malti_site.replicas.TelemetryReadsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when MALTI_REDIS_URL is set (needed whenever more than one

@@ -7,6 +7,7 @@ from django.db.utils import DatabaseError
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
+from malti_site.replicas import replicas
 from telemetry.edition import current_license
 from telemetry.rollups.progress import progress
 
@@ -24,7 +25,7 @@ def health(request):
 
 @require_GET
 def ready(request):
-    """The database answers and has TimescaleDB loaded; how far behind each rollup level is."""
+    """The database answers and has TimescaleDB loaded; how far behind each rollup level and replica is."""
     try:
         with connection.cursor() as cursor:
             license = current_license(cursor)
@@ -34,9 +35,11 @@ def ready(request):
     if not license:
         return JsonResponse({"status": "unavailable", "database": "TimescaleDB is not loaded"}, status=503)
     behind = [level.level for level in levels if level.behind is not None and level.behind > ROLLUP_LAG_LIMIT]
+    # A replica that does not serve is "degraded", still 200: the primary answers its reads.
+    replica_states = replicas.states(fresh=True)
     return JsonResponse(
         {
-            "status": "degraded" if behind else "ready",
+            "status": "degraded" if behind or not all(state.serving for state in replica_states) else "ready",
             "database": "ok",
             "timescaledb": license,
             "rollups": {
@@ -47,5 +50,6 @@ def ready(request):
                 for level in levels
             },
             "rollups_behind": behind,
+            **({"replicas": [state.as_json() for state in replica_states]} if replica_states else {}),
         }
     )

@@ -20,9 +20,11 @@ from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection, connections, router
 
+from malti_site.replicas import READS, replica_aliases, replicas
 from telemetry.edition import has_continuous_aggregates
+from telemetry.models.raw import Request
 from telemetry.rollups.catalog import (
     COUNT_MEASURES,
     LEVEL_BY_NAME,
@@ -87,9 +89,6 @@ COUNTS_SQL = (
 )
 DISTINCT_SQL = "WITH rows AS ({union}) SELECT DISTINCT {dim} FROM rows WHERE {dim} IS NOT NULL ORDER BY {dim} LIMIT %s"
 
-# The database alias whose connections carry the metrics statement timeout
-# (settings.DATABASES["reads"]), a pool apart from ingest's.
-READS = "reads"
 # SET LOCAL with a parameter, returning the value it replaces.
 LIMIT_STATEMENTS_SQL = "SELECT current_setting('statement_timeout'), set_config('statement_timeout', %s, true)"
 RESTORE_LIMIT_SQL = "SELECT set_config('statement_timeout', %s, true)"
@@ -243,8 +242,11 @@ def _union(scope: Scope, services: tuple, dims: tuple[str, ...], pieces_of, colu
 
 
 def reads_alias() -> str:
-    """The reads connections, unless this thread is inside a transaction (tests): others cannot see its rows."""
-    return DEFAULT_DB_ALIAS if connection.in_atomic_block else READS
+    """A replica's or the primary's reads connections (the router's choice), unless this thread is inside a
+    transaction (tests): other connections cannot see its rows."""
+    if connection.in_atomic_block:
+        return DEFAULT_DB_ALIAS
+    return router.db_for_read(Request, telemetry_read=True)
 
 
 @contextmanager
@@ -252,8 +254,13 @@ def reads_cursor():
     """A cursor whose statements stop after MALTI_METRICS_STATEMENT_TIMEOUT seconds."""
     alias = reads_alias()
     with connections[alias].cursor() as cursor:
-        if alias == READS:
-            yield cursor  # the reads connections are opened with the timeout
+        if alias != DEFAULT_DB_ALIAS:
+            # The reads connections are opened with the timeout.
+            try:
+                yield cursor
+            except OperationalError as exc:
+                replicas.failed(alias, exc)
+                raise
             return
         # The caller's transaction: limit these statements only (an error aborts the transaction anyway).
         cursor.execute(LIMIT_STATEMENTS_SQL, [f"{settings.MALTI_METRICS_STATEMENT_TIMEOUT}s"])
@@ -334,7 +341,8 @@ class SideBySide:
                 self.executor.shutdown(wait=True, cancel_futures=exc[0] is not None)
         finally:
             if self.slot is not None:
-                connections[READS].close()  # statements run in the caller's thread (workers=1)
+                for alias in (READS, *replica_aliases()):
+                    connections[alias].close()  # statements run in the caller's thread (workers=1)
                 self.slot.release()
 
 
