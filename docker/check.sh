@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Check Malti's Docker files without a Docker engine.
 #
-#   docker/check.sh                  validate compose.yml alone and with the prod overlay
+#   docker/check.sh                  validate compose.yml alone and with each overlay
 #   docker/check.sh --print-compose  print the path of the compose binary (fetching it if needed)
 #
 # Uses `docker compose` when the plugin is installed, $MALTI_COMPOSE when set,
@@ -90,9 +90,11 @@ check "compose.yml" \
   "${clean[@]}" "${COMPOSE[@]}" -f docker/compose.yml --env-file docker/.env.example --profile apache config --quiet
 check "compose.yml + compose.prod.yml" \
   "${clean[@]}" "${COMPOSE[@]}" -f docker/compose.yml -f docker/compose.prod.yml --env-file docker/.env.example --profile apache config --quiet
+check "compose.yml + compose.scale.yml" \
+  "${clean[@]}" "${COMPOSE[@]}" -f docker/compose.yml -f docker/compose.scale.yml --env-file docker/.env.example --profile apache config --quiet
 check "entrypoint.sh parses (sh -n)" sh -n docker/entrypoint.sh
 check "python helpers parse" python3 -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' \
-  docker/wait_for_db.py docker/healthcheck.py
+  docker/wait_for_db.py docker/healthcheck.py docker/one_at_a_time.py
 
 if command -v hadolint >/dev/null; then
   check "hadolint Dockerfile" hadolint --failure-threshold warning docker/Dockerfile

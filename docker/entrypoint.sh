@@ -1,7 +1,8 @@
 #!/bin/sh
 # Malti's container entrypoint.
 #
-#   web     wait for the database, migrate, ensure the admin user, serve with gunicorn (uvicorn workers)
+#   web     wait for the database, run setup, serve with gunicorn (uvicorn workers)
+#   setup   migrate and ensure the admin user, one container at a time (web runs it)
 #   worker  alerts; rollup refresh and retention on the Apache edition (manage.py malti_worker)
 #   other   run as given, e.g. `docker compose run --rm web python manage.py malti_accounts list`
 #
@@ -50,19 +51,33 @@ ensure_admin() {
   fi
 }
 
+# Under a database lock: web containers starting together (MALTI_WEB_REPLICAS) take turns.
+set_up() {
+  python docker/one_at_a_time.py sh docker/entrypoint.sh setup-under-lock
+}
+
 case "${1:-web}" in
   web)
     refuse_placeholders
     wait_for_database
-    say "applying migrations"
-    python manage.py migrate --noinput
-    ensure_admin
+    set_up
     say "serving on port 8000 with ${MALTI_WEB_WORKERS:-2} worker process(es)"
     # --reuse-port: the kernel spreads connections over the workers (see scripts/run.sh).
     exec gunicorn malti_site.asgi:application -k uvicorn_worker.UvicornWorker \
       --workers "${MALTI_WEB_WORKERS:-2}" --bind 0.0.0.0:8000 --reuse-port --no-control-socket \
       --access-logfile - --graceful-timeout 20 --worker-tmp-dir /dev/shm \
       --forwarded-allow-ips "${MALTI_TRUSTED_PROXIES:-}"
+    ;;
+  setup)
+    refuse_placeholders
+    wait_for_database
+    set_up
+    ;;
+  setup-under-lock)
+    # Only under setup's lock.
+    say "applying migrations"
+    python manage.py migrate --noinput
+    ensure_admin
     ;;
   worker)
     refuse_placeholders

@@ -49,8 +49,8 @@ def test_env_example_documents_every_setting():
 
 def test_env_example_documents_the_compose_and_entrypoint_variables():
     used = set()
-    for path in (DOCKER / "compose.yml", DOCKER / "compose.prod.yml", DOCKER / "entrypoint.sh"):
-        used |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", path.read_text()))
+    for name in ("compose.yml", "compose.prod.yml", "compose.scale.yml", "entrypoint.sh"):
+        used |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (DOCKER / name).read_text()))
     missing = used - documented_variables()
     assert not missing, f"docker/.env.example does not mention {sorted(missing)}"
 
@@ -147,6 +147,42 @@ def test_prod_overlay_puts_web_behind_caddy_only(compose):
     assert env["MALTI_ALLOWED_HOSTS"] == "malti.example.com"
     assert env["MALTI_CSRF_TRUSTED_ORIGINS"] == "https://malti.example.com"
     assert env["MALTI_SECURE_COOKIES"] == "1"
+    assert caddy["environment"]["MALTI_SITE_ADDRESS"] == "malti.example.com"
+
+
+def test_one_web_container_by_default_and_never_more_than_one_worker(compose, tmp_path):
+    services = resolved(compose, "compose.yml")["services"]
+    assert services["web"]["deploy"]["replicas"] == 1
+    assert services["worker"]["deploy"]["replicas"] == 1
+    assert "container_name" not in services["web"], "compose could not number the web containers"
+    env_file = tmp_path / ".env"
+    env_file.write_text(ENV_EXAMPLE.read_text() + "MALTI_WEB_REPLICAS=3\n")
+    services = resolved(compose, "compose.yml", "compose.scale.yml", env_file=env_file)["services"]
+    assert services["web"]["deploy"]["replicas"] == 3
+    assert services["worker"]["deploy"]["replicas"] == 1
+
+
+def test_scale_overlay_puts_every_web_container_behind_one_plain_http_caddy(compose):
+    project = resolved(compose, "compose.yml", "compose.scale.yml")
+    web, caddy = project["services"]["web"], project["services"]["caddy"]
+    assert not web.get("ports"), "several containers cannot publish one port"
+    assert caddy["ports"] == [
+        {"mode": "ingress", "host_ip": "127.0.0.1", "target": 80, "published": "8000", "protocol": "tcp"}
+    ]
+    assert caddy["environment"]["MALTI_SITE_ADDRESS"] == "http://"
+    assert set(caddy["networks"]) == {"proxy"}
+    assert set(web["networks"]) == {"default", "proxy"}
+    subnet = project["networks"]["proxy"]["ipam"]["config"][0]["subnet"]
+    assert web["environment"]["MALTI_TRUSTED_PROXIES"] == subnet
+    assert web["environment"]["MALTI_SECURE_COOKIES"] == "0"
+
+
+def test_caddy_spreads_requests_over_every_web_container():
+    caddyfile = (DOCKER / "Caddyfile").read_text()
+    assert caddyfile.startswith("#") and "\n{$MALTI_SITE_ADDRESS} {\n" in caddyfile
+    # A fixed `web:8000` is one upstream: Caddy would keep its connections to whichever container answered first.
+    assert re.search(r"dynamic a \{\s*name web\s*port 8000\s*refresh \w+\s*\}", caddyfile)
+    assert "reverse_proxy web:8000" not in caddyfile
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,21 @@ def test_the_wait_answers_at_once_when_the_database_is_up():
     assert "is up" in result.stdout
 
 
+def test_containers_starting_together_set_up_one_at_a_time(tmp_path):
+    """Two web containers' set-up never overlaps: concurrent migrations would collide."""
+    turns = tmp_path / "turns"
+    take_a_turn = f"echo start >> {turns}; sleep 1; echo end >> {turns}; exit 3"
+    starting = [
+        subprocess.Popen(
+            [sys.executable, str(ROOT / "docker" / "one_at_a_time.py"), "sh", "-c", take_a_turn],
+            env={**os.environ, "DATABASE_URL": database_url(), "MALTI_DB_POOL": "0"},
+        )
+        for _ in range(2)
+    ]
+    assert [process.wait(timeout=60) for process in starting] == [3, 3], "the command's status is passed on"
+    assert turns.read_text().split() == ["start", "end", "start", "end"]
+
+
 def load_healthcheck():
     spec = importlib.util.spec_from_file_location("malti_healthcheck", ROOT / "docker" / "healthcheck.py")
     module = importlib.util.module_from_spec(spec)

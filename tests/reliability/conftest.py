@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -81,8 +82,11 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(tmp_path: Path, *, workers: int = 2, **env_overrides):
-    """gunicorn with uvicorn workers, as in production, serving the pytest test database."""
+def live_server(tmp_path: Path, *, workers: int = 2, gunicorn_args: Sequence[str] = (), **env_overrides):
+    """gunicorn with uvicorn workers, as in production, serving the pytest test database.
+
+    gunicorn_args go after the usual ones, e.g. a second `-b` address shared with other servers.
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -116,6 +120,7 @@ def live_server(tmp_path: Path, *, workers: int = 2, **env_overrides):
             "--no-control-socket",
             "--graceful-timeout",
             "5",
+            *gunicorn_args,
         ],
         cwd=ROOT,
         env=env,
