@@ -7,9 +7,11 @@ import TableContainer from '@mui/material/TableContainer';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
+import { isOther } from '../lib/cardinality.js';
 import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
 import { SERIES } from '../theme.js';
 import ExploreButton from './ExploreButton.jsx';
+import OtherNote from './OtherNote.jsx';
 import Panel from './Panel.jsx';
 import StackedBar from './StackedBar.jsx';
 
@@ -86,6 +88,7 @@ export default function ConsumersPanel({ consumers, selected, onSelect, onExplor
                           testId="consumer-explore"
                         />
                       </Box>
+                      {isOther(row.consumer) && <OtherNote dimension="consumer" sx={{ mb: 0.5 }} />}
                       <StackedBar
                         scale={(row.total_requests ?? 0) / max}
                         label={`${formatCount(row.success_count)} successful, ${formatCount(row.error_count)} failed`}

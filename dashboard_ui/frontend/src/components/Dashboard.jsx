@@ -8,6 +8,7 @@ import { useViewFilters } from '../hooks/useViewFilters.js';
 import { api } from '../lib/api.js';
 import { bucketRange, openExplorer } from '../lib/explorer.js';
 import { FILTER_KEYS } from '../lib/urlState.js';
+import CardinalityNotice from './CardinalityNotice.jsx';
 import ConsumersPanel from './ConsumersPanel.jsx';
 import EndpointsTable from './EndpointsTable.jsx';
 import MetricCards from './MetricCards.jsx';
@@ -93,6 +94,9 @@ export default function Dashboard(page) {
       {result.error && <ErrorBanner message={result.error} onRetry={result.retry} />}
 
       {result.loading && !data && <DashboardSkeleton />}
+
+      {/* Limits hit in the last day, whatever the range: the tables of any range may show "(other)". */}
+      {data && <CardinalityNotice limits={data.cardinality_limits} user={page.user} />}
 
       {empty && (
         <EmptyState

@@ -10,10 +10,12 @@ import TableRow from '@mui/material/TableRow';
 import TableSortLabel from '@mui/material/TableSortLabel';
 import Typography from '@mui/material/Typography';
 import { useState } from 'react';
+import { isOther } from '../lib/cardinality.js';
 import { formatCount, formatDuration, formatPercent, showValue } from '../lib/format.js';
 import { DEFAULT_THRESHOLDS, STATUS_COLOR, level } from '../lib/health.js';
 import { sortRows } from '../lib/sort.js';
 import ExploreButton from './ExploreButton.jsx';
+import OtherNote from './OtherNote.jsx';
 import Panel from './Panel.jsx';
 
 const FIRST_ROWS = 10;
@@ -141,6 +143,7 @@ export default function EndpointsTable({ endpoints, sort, onSort, selected, onSe
                             >
                               {showValue(row.endpoint)}
                             </Typography>
+                            {isOther(row.endpoint) && <OtherNote dimension="endpoint" />}
                             {multipleServices && (
                               <Typography variant="caption" color="text.secondary" sx={{ wordBreak: 'break-all' }}>
                                 {showValue(row.service)}

@@ -1,11 +1,12 @@
 import Box from '@mui/material/Box';
 import Chip from '@mui/material/Chip';
 import Typography from '@mui/material/Typography';
+import { isOther, otherExplanation } from '../lib/cardinality.js';
 import { showValue } from '../lib/format.js';
 import ExploreButton from './ExploreButton.jsx';
 import Panel from './Panel.jsx';
 
-function ChipList({ title, values, selected, onSelect, onExplore, exploreLabel, testId, emptyText }) {
+function ChipList({ title, dimension, values, selected, onSelect, onExplore, exploreLabel, testId, emptyText }) {
   const sorted = [...(values ?? [])]
     .filter((v) => v !== null && v !== '')
     .sort((a, b) => String(a).localeCompare(String(b)));
@@ -29,6 +30,7 @@ function ChipList({ title, values, selected, onSelect, onExplore, exploreLabel, 
                 color={selected === value ? 'primary' : 'default'}
                 variant={selected === value ? 'filled' : 'outlined'}
                 onClick={() => onSelect(selected === value ? '' : value)}
+                title={isOther(value) ? otherExplanation(dimension) : undefined}
                 sx={{ maxWidth: '100%' }}
               />
               <ExploreButton
@@ -53,6 +55,7 @@ export default function NodesPanel({ nodes, contexts, filters, onFilter, onExplo
     >
       <ChipList
         title="Nodes"
+        dimension="node"
         values={nodes}
         selected={filters.node}
         onSelect={(value) => onFilter('node', value)}
@@ -63,6 +66,7 @@ export default function NodesPanel({ nodes, contexts, filters, onFilter, onExplo
       />
       <ChipList
         title="Contexts"
+        dimension="context"
         values={contexts}
         selected={filters.context}
         onSelect={(value) => onFilter('context', value)}
