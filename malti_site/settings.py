@@ -294,6 +294,9 @@ MALTI_REBUILD_WORK_MEM = env_str("MALTI_REBUILD_WORK_MEM", "256MB")
 # The request explorer's sample (explorer/sampling.py): kept this long, apart
 # from the levels above (it is not rolled up from anything).
 MALTI_RETENTION_SAMPLE = env_str("MALTI_RETENTION_SAMPLE", "14 days")
+# Community edition: TimescaleDB compresses raw and rollup chunks older than this
+# (telemetry/compression.py); empty or 0 turns it off. The Apache edition does not compress.
+MALTI_COMPRESS_AFTER = env_str("MALTI_COMPRESS_AFTER", "7 days")
 # Ingest keeps every 5xx, every slow request and this share (0..1) of the rest.
 MALTI_SAMPLE_ENABLED = env_bool("MALTI_SAMPLE_ENABLED", True)
 try:
