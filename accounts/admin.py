@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 
 from accounts.models import ApiKey, Membership, Service, Tenant, stored_request_counts
 from objectives.admin import ServiceObjectivesInline
+from telemetry.admin import CardinalityLimitsInline
 
 
 class MembershipInline(admin.TabularInline):
@@ -54,7 +55,7 @@ class ServiceAdmin(admin.ModelAdmin):
     search_fields = ["name", "tenant__name", "description"]
     autocomplete_fields = ["tenant"]
     actions = ["delete_selected"]
-    inlines = [ServiceObjectivesInline]
+    inlines = [ServiceObjectivesInline, CardinalityLimitsInline]
 
     def get_queryset(self, request):
         # The tenant for __str__ (autocomplete lists services by name and tenant).

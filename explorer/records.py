@@ -22,6 +22,7 @@ import orjson
 
 from explorer.sampling import sample_note
 from telemetry.metrics import BadParameter, parse_filters, parse_time
+from telemetry.models.cardinality import GUARDED_DIMENSIONS
 from telemetry.models.raw import MAX_RESPONSE_TIME_MS, STATUS_RANGE
 from telemetry.retention_cache import raw_retention
 from telemetry.rollups.catalog import LEVEL_BY_NAME
@@ -48,6 +49,11 @@ RECORD_COLUMNS = (
     "response_time",
     "consumer",
     "context",
+)
+# Raw rows hold what was sent in <dimension>_original where the cardinality guard stored another value.
+RAW_RECORD_COLUMNS = tuple(
+    f"coalesce({column}_original, {column}) AS {column}" if column in GUARDED_DIMENSIONS else column
+    for column in RECORD_COLUMNS
 )
 PAGE_SQL = (
     "SELECT {columns}, {row} AS row FROM {relation} "
@@ -259,7 +265,7 @@ def _fetch(cursor, query: Query, source: str, keys, start: datetime, end: dateti
     filters, filter_params = _conditions(query)
     after, after_params = _after(query, source)
     sql = PAGE_SQL.format(
-        columns=", ".join(RECORD_COLUMNS),
+        columns=", ".join(RAW_RECORD_COLUMNS if source == RAW else RECORD_COLUMNS),
         row=RAW_ROW if source == RAW else SAMPLE_ROW,
         relation="requests" if source == RAW else "request_samples",
         filters=filters,

@@ -297,6 +297,10 @@ MALTI_RETENTION_SAMPLE = env_str("MALTI_RETENTION_SAMPLE", "14 days")
 # Community edition: TimescaleDB compresses raw and rollup chunks older than this
 # (telemetry/compression.py); empty or 0 turns it off. The Apache edition does not compress.
 MALTI_COMPRESS_AFTER = env_str("MALTI_COMPRESS_AFTER", "7 days")
+# Cardinality guard (telemetry/cardinality.py): values of a service's endpoints,
+# consumers, nodes and contexts past its limits are rolled up as "(other)".
+# Limits are per service in admin; 0 turns the guard off for every service.
+MALTI_CARDINALITY_GUARD = env_bool("MALTI_CARDINALITY_GUARD", True)
 # Ingest keeps every 5xx, every slow request and this share (0..1) of the rest.
 MALTI_SAMPLE_ENABLED = env_bool("MALTI_SAMPLE_ENABLED", True)
 try:

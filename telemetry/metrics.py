@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from objectives.apdex import apdex_value, row_apdex_score
 from objectives.models import ServiceObjectives
-from telemetry.models import HistoryImport
+from telemetry.models import CardinalityOverflow, HistoryImport
 from telemetry.rollups.catalog import LEVEL_BY_NAME
 from telemetry.rollups.histogram import merge, percentiles
 from telemetry.rollups.query import (
@@ -156,6 +156,9 @@ def read(scope: Scope, visible: dict[str, str]) -> dict:
         }
     found = {name: future.result() for name, future in futures.items()}
     found["estimated"] = HistoryImport.objects.estimated_spans(keys)
+    found["limits_hit"] = [
+        {**hit, "service": visible[hit["service"]]} for hit in CardinalityOverflow.objects.described(keys)
+    ]
     found["series"] = _series_with_apdex(found["series"], thresholds)
     endpoints = _with_apdex(found["endpoints"], thresholds)
     found["endpoints"] = _by_name(endpoints, visible, ("service", "method", "endpoint"))
@@ -334,6 +337,10 @@ def shape(scope: Scope, found: dict) -> dict:
         "system_overview": _overview(total, found["services"]),
         "distinct_nodes": found["nodes"],
         "distinct_contexts": found["contexts"],
+        "cardinality_limits": [
+            {**hit, "since": _iso(hit["since"]), "last_folded": _iso(hit["last_folded"])}
+            for hit in found["limits_hit"]
+        ],
     }
 
 

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from telemetry import retention_cache
+from telemetry.cardinality import guard
 from tests.factories import MembershipFactory, ServiceFactory, TenantFactory, UserFactory, service_key, user_key
 
 PASSWORD = "correct horse battery staple"
@@ -83,6 +84,7 @@ def _fresh_caches():
     """
     cache.key_prefix = f"test-{uuid.uuid4().hex[:12]}"
     retention_cache.forget()
+    guard.forget()
     yield
 
 

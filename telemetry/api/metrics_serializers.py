@@ -6,6 +6,7 @@ Field names are the original Malti's (muzy/malti); additions use the same vocabu
 from rest_framework import serializers
 
 from telemetry.metrics import MAX_FILTER_LENGTH
+from telemetry.models.cardinality import GUARDED_DIMENSIONS
 from telemetry.rollups.catalog import LEVEL_BY_NAME
 
 LATENCY_NOTE = (
@@ -120,6 +121,16 @@ class SystemOverviewSerializer(serializers.Serializer):
     services = ServiceOverviewSerializer(many=True, help_text="Busiest first.")
 
 
+class CardinalityLimitSerializer(serializers.Serializer):
+    service = serializers.CharField(help_text="The service's name.")
+    dimension = serializers.ChoiceField(choices=list(GUARDED_DIMENSIONS))
+    limit = serializers.IntegerField(min_value=0, help_text="Distinct values a sliding day keeps apart.")
+    since = serializers.DateTimeField(help_text="When values were first counted under (other) (UTC, Z).")
+    last_folded = serializers.DateTimeField(help_text="The latest time they were (UTC, Z).")
+    examples = serializers.ListField(child=serializers.CharField(), help_text="A few of the values folded.")
+    advice = serializers.CharField(help_text="How to fix it.")
+
+
 class MetricsSerializer(serializers.Serializer):
     start_time = serializers.DateTimeField(help_text="The range's start, widened to a whole bucket (UTC, Z).")
     end_time = serializers.DateTimeField(help_text="The range's end, widened to a whole bucket (UTC, Z).")
@@ -133,6 +144,11 @@ class MetricsSerializer(serializers.Serializer):
     system_overview = SystemOverviewSerializer()
     distinct_nodes = serializers.ListField(child=serializers.CharField(), help_text="Sorted, at most 500.")
     distinct_contexts = serializers.ListField(child=serializers.CharField(), help_text="Sorted, at most 500.")
+    cardinality_limits = CardinalityLimitSerializer(
+        many=True,
+        help_text="The services' dimensions past their cardinality limit in the last day: their new values are "
+        "rolled up as (other) (the counts stay exact, the breakdown is coarser); raw rows keep them.",
+    )
 
 
 def value_list(what: str) -> serializers.ListField:

@@ -34,6 +34,10 @@ MAX_RESPONSE_TIME_MS = 2**31 - 1
 
 COPY_SQL = f"COPY requests ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 COPY_TYPES = list(COLUMN_TYPES.values())
+# Rows the cardinality guard changed carry what was sent, too (telemetry/cardinality.py).
+ORIGINAL_COLUMNS = ("endpoint_original", "consumer_original", "node_original", "context_original")
+COPY_GUARDED_SQL = f"COPY requests ({', '.join(COLUMNS + ORIGINAL_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+COPY_GUARDED_TYPES = COPY_TYPES + ["text"] * len(ORIGINAL_COLUMNS)
 # Minutes touched by a batch, for the Apache-edition refresher (continuous
 # aggregates track this themselves on the community edition).
 MARK_DIRTY_SQL = "INSERT INTO malti_dirty_minutes (bucket) SELECT unnest(%s::timestamptz[])"
@@ -51,17 +55,21 @@ class RequestManager(models.Manager):
         Inside a caller's transaction no savepoint is made (two round trips
         fewer): an error rolls the whole transaction back.
         """
+        from telemetry.cardinality import guard
+
         with transaction.atomic(savepoint=False), connection.cursor() as cursor:
             # Django turns driver errors into django.db ones in execute() only: the COPY,
             # often the transaction's first statement, needs the same (a lost server is a 503).
-            with connection.wrap_database_errors, cursor.copy(COPY_SQL) as copy:
-                copy.set_types(COPY_TYPES)
+            stored, guarded = guard.apply(cursor, rows)
+            copy_sql, copy_types = (COPY_GUARDED_SQL, COPY_GUARDED_TYPES) if guarded else (COPY_SQL, COPY_TYPES)
+            with connection.wrap_database_errors, cursor.copy(copy_sql) as copy:
+                copy.set_types(copy_types)
                 write_row = copy.write_row
-                for row in rows:
+                for row in stored:
                     write_row(row)
             if not has_continuous_aggregates():
                 cursor.execute(MARK_DIRTY_SQL, [minutes_of(row[CREATED_AT] for row in rows)])
-            # The request explorer's sample, in the same transaction (explorer imports this module).
+            # The request explorer's sample, as sent, in the same transaction (explorer imports this module).
             from explorer.sampling import keep_sample
 
             with connection.wrap_database_errors:

@@ -65,9 +65,11 @@ def test_admin_shows_the_key_but_never_changes_it(admin_client, service):
             "tenant": service.tenant.pk,
             "is_active": "on",
             "telemetry_key": "checkout",
-            # The objectives inline's management form, as the page sends it (no objectives changed).
+            # The inlines' management forms, as the page sends them (no objectives or limits changed).
             "objectives-TOTAL_FORMS": "0",
             "objectives-INITIAL_FORMS": "0",
+            "cardinality-TOTAL_FORMS": "0",
+            "cardinality-INITIAL_FORMS": "0",
         },
     )
     service.refresh_from_db()

@@ -186,6 +186,19 @@ SYSTEM_OVERVIEW = Obj(
     additions={"services": ListOf(SERVICE_OVERVIEW)},
     allowed={"total_services": INT},
 )
+# Issue 19: the services' dimensions past their cardinality limit (empty unless one is).
+CARDINALITY_LIMIT = Obj(
+    original={},
+    additions={
+        "service": STRING,
+        "dimension": STRING,
+        "limit": INT,
+        "since": DATETIME,
+        "last_folded": DATETIME,
+        "examples": ListOf(STRING),
+        "advice": STRING,
+    },
+)
 METRICS = Obj(
     original={
         "time_series": ListOf(TIME_POINT),
@@ -197,7 +210,7 @@ METRICS = Obj(
         "distinct_nodes": ListOf(STRING),
         "distinct_contexts": ListOf(STRING),
     },
-    additions={"percentiles_estimated": BOOL},
+    additions={"percentiles_estimated": BOOL, "cardinality_limits": ListOf(CARDINALITY_LIMIT)},
     allowed={"start_time": DATETIME, "end_time": DATETIME, "interval": STRING},
 )
 THRESHOLDS = Obj(

@@ -21,6 +21,9 @@ def change(admin_client, service, **objectives):
         "objectives-0-availability_objective": "99.9",
         "objectives-0-latency_objective": "99",
         "objectives-0-latency_threshold_ms": "1000",
+        # The cardinality limits inline's management form, as the page sends it (none changed).
+        "cardinality-TOTAL_FORMS": "0",
+        "cardinality-INITIAL_FORMS": "0",
         **{f"objectives-0-{name}": value for name, value in objectives.items()},
     }
     return admin_client.post(f"/admin/accounts/service/{service.pk}/change/", form)
