@@ -123,12 +123,22 @@ class Replicas:
         return READS
 
     def failed(self, alias: str, exc: Exception):
-        """A statement failed on a replica: read from elsewhere until it is measured again."""
-        if alias not in replica_aliases():
+        """A statement lost its replica: read from elsewhere until it is measured again.
+
+        A statement the replica itself stopped (the statement timeout, or a
+        conflict with replay) says nothing about the replica: it stays.
+        """
+        if alias not in replica_aliases() or not lost_connection(exc):
             return
         self._states[alias] = ReplicaState(alias, time.monotonic(), problem=f"a read failed: {exc.__class__.__name__}")
         # Its pooled connections may all be dead (a restarted replica): start afresh.
         connections[alias].close_pool()
+
+
+def lost_connection(exc: Exception) -> bool:
+    """No answer from the server, or one that says it is going away (SQLSTATE classes 08 and 57P)."""
+    state = getattr(exc.__cause__, "sqlstate", None)
+    return state is None or state.startswith(("08", "57P"))
 
 
 replicas = Replicas()
