@@ -19,6 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from django.conf import settings
 from django.db import transaction
@@ -170,26 +171,30 @@ class Guard:
         """The rows as stored: (rows, False) unchanged, or (rows with ORIGINAL_COLUMNS appended, True)."""
         if not settings.MALTI_CARDINALITY_GUARD or not rows:
             return rows, False
-        services = {row[SERVICE] for row in rows}
+        # The distinct values of a column, in C (map, itemgetter): about 25 us for 1000 rows.
+        services = set(map(itemgetter(SERVICE), rows))
         if len(services) > 1:  # one service per batch from ingest; the demo and imports may mix them
-            by_service = {service: [row for row in rows if row[SERVICE] == service] for service in services}
+            by_service = {service: [] for service in services}
+            for row in rows:
+                by_service[row[SERVICE]].append(row)
             applied = [self.apply(cursor, service_rows) for service_rows in by_service.values()]
             if not any(changed for _, changed in applied):
                 return rows, False
             return [row for service_rows, changed in applied for row in widen(service_rows, changed)], True
         (service_key,) = services
         policy = self.policy(service_key)
-        columns = list(zip(*rows, strict=True))
         stored_as = {}  # dimension -> {value sent: value stored}, for the values that change
         if policy.normalise_paths:
-            renamed = {path: normalise_path(path) for path in set(columns[ENDPOINT])}
+            renamed = {path: normalise_path(path) for path in set(map(itemgetter(ENDPOINT), rows))}
             stored_as["endpoint"] = {path: template for path, template in renamed.items() if template != path}
         for dimension in GUARDED_DIMENSIONS:
             changes = stored_as.setdefault(dimension, {})
-            values = {changes.get(value, value) for value in columns[DIMENSION_INDEX[dimension]]} - {None}
+            sent = set(map(itemgetter(DIMENSION_INDEX[dimension]), rows))
+            sent.discard(None)
+            values = {changes.get(value, value) for value in sent} if changes else sent
             fold = self.to_fold(cursor, service_key, dimension, values, policy.limits[dimension])
             if fold:
-                for value in columns[DIMENSION_INDEX[dimension]]:
+                for value in sent:
                     if changes.get(value, value) in fold:
                         changes[value] = OTHER
         if not any(stored_as.values()):
