@@ -21,7 +21,9 @@ chunks take the level's interval from the catalog, as the Apache edition's
 tables always did.
 """
 
-from django.db import migrations
+import time
+
+from django.db import OperationalError, migrations
 
 # Frozen: the relations, their chunks and segments as of this migration.
 CHUNK_INTERVALS = {
@@ -41,6 +43,8 @@ SEGMENT_BY = {
     "": "service, endpoint",
 }
 
+DEADLOCK_DETECTED = "40P01"
+DEADLOCK_RETRIES = 5
 IS_COMMUNITY_SQL = "SELECT current_setting('timescaledb.license', true) = 'timescale'"
 COMPRESS_RAW = (
     "ALTER TABLE requests SET (timescaledb.compress, timescaledb.compress_segmentby = 'service', "
@@ -77,14 +81,32 @@ def _is_community(schema_editor):
         return bool(cursor.fetchone()[0])
 
 
+def _execute(cursor, sql, params=None):
+    """One statement, in its own transaction (the migration is not atomic), again after a deadlock.
+
+    TimescaleDB's scheduler may refresh an aggregate meanwhile: holding the
+    locks of every relation altered so far until the end, as one transaction
+    would, deadlocked with such a refresh; one relation at a time, a deadlock
+    can still cancel a statement, which then simply runs again.
+    """
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            cursor.execute(sql, params)
+            return
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED or attempt == DEADLOCK_RETRIES - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 def enable_compression(apps, schema_editor):
     if not _is_community(schema_editor):
         return
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(COMPRESS_RAW)
+        _execute(cursor, COMPRESS_RAW)
         for relation, chunk, segment_by in _rollups():
-            cursor.execute(SET_CHUNK_INTERVAL_SQL, [chunk, relation])
-            cursor.execute(COMPRESS_ROLLUP.format(relation=relation, segment_by=segment_by))
+            _execute(cursor, SET_CHUNK_INTERVAL_SQL, [chunk, relation])
+            _execute(cursor, COMPRESS_ROLLUP.format(relation=relation, segment_by=segment_by))
 
 
 def disable_compression(apps, schema_editor):
@@ -92,15 +114,17 @@ def disable_compression(apps, schema_editor):
         return
     with schema_editor.connection.cursor() as cursor:
         for relation in ["requests", *(relation for relation, _, _ in _rollups())]:
-            cursor.execute(REMOVE_POLICY_SQL, [relation])
-            cursor.execute(DECOMPRESS_SQL, [relation])
-        cursor.execute(UNCOMPRESS_RAW)
+            _execute(cursor, REMOVE_POLICY_SQL, [relation])
+            _execute(cursor, DECOMPRESS_SQL, [relation])
+        _execute(cursor, UNCOMPRESS_RAW)
         for relation, _, _ in _rollups():
-            cursor.execute(UNCOMPRESS_ROLLUP.format(relation=relation))
-            cursor.execute(SET_CHUNK_INTERVAL_SQL, [DEFAULT_CHUNK_INTERVAL, relation])
+            _execute(cursor, UNCOMPRESS_ROLLUP.format(relation=relation))
+            _execute(cursor, SET_CHUNK_INTERVAL_SQL, [DEFAULT_CHUNK_INTERVAL, relation])
 
 
 class Migration(migrations.Migration):
+    # Each relation in a transaction of its own (see _execute); every statement can run twice.
+    atomic = False
     dependencies = [("telemetry", "0012_history_import")]
 
     operations = [migrations.RunPython(enable_compression, disable_compression)]
