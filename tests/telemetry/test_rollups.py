@@ -282,6 +282,11 @@ def test_the_database_and_python_agree_on_histogram_slots(db):
 def test_open_buckets_are_read_and_a_query_planned_before_a_refresh_reads_the_version_it_planned(
     apache_edition, traffic, monkeypatch
 ):
+    # A refresh a minute on first: in an hour's first minute its open bucket would still be empty.
+    monkeypatch.setattr(
+        refresher, "NOW_MINUTE_SQL", "SELECT date_trunc('minute', clock_timestamp()) + interval '1 minute'"
+    )
+    refresher.refresh()
     now = utc_now()
     scope = Scope(
         start=floor_to(now - timedelta(hours=6), LEVEL_BY_NAME["1hour"]),
