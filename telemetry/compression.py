@@ -41,7 +41,22 @@ POLICIES_SQL = (
     + "JOIN timescaledb_information.jobs AS job ON job.proc_name = 'policy_compression' "
     "AND job.hypertable_schema = stored.schema AND job.hypertable_name = stored.name"
 )
-ADD_POLICY_SQL = "SELECT add_compression_policy(%s::regclass, compress_after => %s::interval, if_not_exists => true)"
+# The relations TimescaleDB can compress (migration 0013 set them up; an aggregate made again since has no settings).
+COMPRESSIBLE_SQL = """
+SELECT relation.name FROM unnest(%s::text[]) AS relation(name)
+LEFT JOIN timescaledb_information.continuous_aggregates AS cagg
+    ON cagg.view_schema = current_schema() AND cagg.view_name = relation.name
+LEFT JOIN timescaledb_information.hypertables AS hypertable
+    ON hypertable.hypertable_schema = current_schema() AND hypertable.hypertable_name = relation.name
+WHERE coalesce(cagg.compression_enabled, hypertable.compression_enabled)
+"""
+# A new policy's first run waits an hour: chunks old enough can wait, and a policy re-added while
+# something else compresses (compress_now, another start's sync) would otherwise run at once beside it
+# and fail on a chunk already compressed.
+ADD_POLICY_SQL = (
+    "SELECT add_compression_policy(%s::regclass, compress_after => %s::interval, if_not_exists => true, "
+    "initial_start => now() + interval '1 hour')"
+)
 REMOVE_POLICY_SQL = "SELECT remove_compression_policy(%s::regclass, if_exists => true)"
 # CALL cannot run inside a transaction block; Django's autocommit cursor is fine.
 RUN_JOB_SQL = "CALL run_job(%s)"
@@ -100,6 +115,9 @@ def sync_policies() -> int:
     wanted = policy_ages() if compress_after_setting() is not None else {}
     changed = 0
     with connection.cursor() as cursor:
+        cursor.execute(COMPRESSIBLE_SQL, [relations()])
+        compressible = {row[0] for row in cursor.fetchall()}
+        wanted = {relation: age for relation, age in wanted.items() if relation in compressible}
         current = {relation: age for relation, (_, age) in policies(cursor).items()}
         for relation in relations():
             if current.get(relation) == wanted.get(relation):
