@@ -294,9 +294,6 @@ MALTI_REBUILD_WORK_MEM = env_str("MALTI_REBUILD_WORK_MEM", "256MB")
 # The request explorer's sample (explorer/sampling.py): kept this long, apart
 # from the levels above (it is not rolled up from anything).
 MALTI_RETENTION_SAMPLE = env_str("MALTI_RETENTION_SAMPLE", "14 days")
-# Community edition: TimescaleDB compresses raw and rollup chunks older than this
-# (telemetry/compression.py); empty or 0 turns it off. The Apache edition does not compress.
-MALTI_COMPRESS_AFTER = env_str("MALTI_COMPRESS_AFTER", "7 days")
 # Cardinality guard (telemetry/cardinality.py): values of a service's endpoints,
 # consumers, nodes and contexts past its limits are rolled up as "(other)".
 # Limits are per service in admin; 0 turns the guard off for every service.

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class TelemetryConfig(AppConfig):
@@ -8,6 +7,3 @@ class TelemetryConfig(AppConfig):
 
     def ready(self):
         from telemetry import checks  # noqa: F401  (registers system checks)
-        from telemetry.compression import sync_after_migrate
-
-        post_migrate.connect(sync_after_migrate, sender=self)

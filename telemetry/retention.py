@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from telemetry import compression, retention_cache
+from telemetry import retention_cache
 from telemetry.edition import has_continuous_aggregates
 from telemetry.models.retention import CHAIN, LEVELS, SAMPLE, RetentionPolicy, parse_duration_text
 from telemetry.rollups import continuous
@@ -90,7 +90,6 @@ class LevelReport:
     newest: object
     size_bytes: int
     progress: LevelProgress | None = None  # None for raw: it is not rolled up from anything
-    compressed: compression.CompressionStats | None = None  # None on the Apache edition: it does not compress
 
 
 def show() -> list[LevelReport]:
@@ -108,10 +107,7 @@ def show() -> list[LevelReport]:
             for name in names:
                 cursor.execute(SIZE_SQL, [name])
                 size += cursor.fetchone()[0]
-            compressed = compression.stats(cursor, names) if has_continuous_aggregates() and level != SAMPLE else None
-            reports.append(
-                LevelReport(level, durations[level], oldest, newest, size, progress_of.get(level), compressed)
-            )
+            reports.append(LevelReport(level, durations[level], oldest, newest, size, progress_of.get(level)))
     return reports
 
 
@@ -137,7 +133,6 @@ def set_policy(level: str, text: str) -> timedelta:
         # it reads the level below, so changing several jobs in one transaction can deadlock with it.
         sync_retention_job()
         continuous.follow_retention()  # refresh windows follow raw retention (rollups/continuous.py)
-        compression.sync_policies()  # and the rollups' compression waits past those windows
     retention_cache.forget()
     return duration
 

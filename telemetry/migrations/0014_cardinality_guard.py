@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_apikey_weakness"),
-        ("telemetry", "0013_compression"),
+        ("telemetry", "0012_history_import"),
     ]
 
     operations = [

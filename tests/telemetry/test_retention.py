@@ -1,4 +1,3 @@
-import re
 from datetime import timedelta
 from io import StringIO
 
@@ -6,11 +5,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from telemetry import compression
 from telemetry.models import Request, RetentionPolicy
 from telemetry.traffic import TrafficModel, as_rows
-from tests.conftest import edition_is_community, post_batch, record, refresh_rollups, utc_now
-from tests.telemetry.helpers import pause_background_jobs
+from tests.conftest import post_batch, record, refresh_rollups, utc_now
 
 pytestmark = pytest.mark.django_db
 
@@ -30,39 +27,6 @@ def test_show_lists_every_level_with_its_policy(service):
     for level, keep in (("raw", "6 hours"), ("1min", "7 days"), ("5min", "90 days"), ("1hour", "720 days")):
         assert level in output and keep in output
     assert "UTC" in output
-    assert "Compression: " in output
-
-
-def test_show_says_the_apache_edition_does_not_compress(apache_edition, service):
-    output = retention("show")
-    assert "Compression: none. The Apache edition of TimescaleDB does not compress" in output
-    assert "chunk(s)" not in output
-
-
-@pytest.mark.django_db(transaction=True)
-def test_show_reports_each_levels_bytes_before_and_after_compression(settings, service):
-    if not edition_is_community():
-        pytest.skip("the Apache edition of TimescaleDB does not compress")
-    moment = (utc_now() - timedelta(hours=3)).replace(minute=20, second=0, microsecond=0)
-    Request.objects.ingest(
-        as_rows(TrafficModel(services=["checkout"], seed=4).records(2000, moment, moment + timedelta(minutes=5)))
-    )
-    assert re.search(r"^raw .* none of \d+ chunk\(s\)$", retention("show"), re.MULTILINE)
-    default = settings.MALTI_COMPRESS_AFTER
-    settings.MALTI_COMPRESS_AFTER = "1 hour"
-    try:
-        compression.sync_policies()
-        compression.compress_now()
-        output = retention("show")
-    finally:
-        settings.MALTI_COMPRESS_AFTER = default
-        compression.sync_policies()
-        pause_background_jobs()
-    raw_line = next(line for line in output.splitlines() if line.startswith("raw "))
-    # "1 of 1 chunk(s): 440.0 KB -> 88.0 KB (5.0x)": the sizes before and after, and their ratio.
-    ratio = re.search(r"\d+ of \d+ chunk\(s\): \S+\s\S+ -> \S+\s\S+ \((\d+\.\d)x\)$", raw_line).group(1)
-    assert float(ratio) > 1
-    assert "compresses chunks older than 1 hour (MALTI_COMPRESS_AFTER)" in output
 
 
 @pytest.mark.django_db(transaction=True)

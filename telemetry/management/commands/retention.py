@@ -1,9 +1,8 @@
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 
-from telemetry import compression, retention
+from telemetry import retention
 from telemetry.edition import has_continuous_aggregates
 from telemetry.models.retention import LEVELS
 
@@ -18,16 +17,6 @@ def _human(duration) -> str:
 
 def _moment(moment) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "-"
-
-
-def _compressed(stats) -> str:
-    """What compression saved at a level: its compressed chunks' bytes before and after, and the ratio."""
-    if not stats.compressed_chunks:
-        return f"none of {stats.chunks} chunk(s)"
-    return (
-        f"{stats.compressed_chunks} of {stats.chunks} chunk(s): {filesizeformat(stats.before_bytes)} -> "
-        f"{filesizeformat(stats.after_bytes)} ({stats.ratio:.1f}x)"
-    )
 
 
 def _behind(progress) -> str:
@@ -46,7 +35,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-        sub.add_parser("show", help="Policy, oldest and newest data, size and compression per level.")
+        sub.add_parser("show", help="Policy, oldest and newest data, and size per level.")
         setter = sub.add_parser("set", help="Keep LEVEL's data for DURATION, e.g. `retention set raw '12 hours'`.")
         setter.add_argument("level", choices=LEVELS)
         setter.add_argument("duration", help="e.g. '6 hours', '90 days', '2 weeks'")
@@ -60,32 +49,15 @@ class Command(BaseCommand):
         edition = "community (Malti's TimescaleDB job)" if has_continuous_aggregates() else "apache (Malti's worker)"
         self.stdout.write(f"Retention, enforced by the {edition} edition path:")
         self.stdout.write(
-            f"{'level':6}  {'keep for':>10}  {'oldest':25}  {'newest':25}  {'size':>10}  {'complete until':25}  "
-            f"{'behind':15}  compressed"
+            f"{'level':6}  {'keep for':>10}  {'oldest':25}  {'newest':25}  {'size':>10}  {'complete until':25}  behind"
         )
         for report in retention.show():
             progress = report.progress
             self.stdout.write(
                 f"{report.level:6}  {_human(report.keep_for):>10}  {_moment(report.oldest):25}  "
                 f"{_moment(report.newest):25}  {filesizeformat(report.size_bytes):>10}  "
-                f"{_moment(progress.watermark if progress else None):25}  {_behind(progress):15}  "
-                f"{_compressed(report.compressed) if report.compressed else '-'}"
+                f"{_moment(progress.watermark if progress else None):25}  {_behind(progress)}"
             )
-        self.stdout.write(self._compression_summary())
-
-    def _compression_summary(self) -> str:
-        if not has_continuous_aggregates():
-            return (
-                "Compression: none. The Apache edition of TimescaleDB does not compress "
-                "(MALTI_COMPRESS_AFTER has no effect)."
-            )
-        if compression.compress_after_setting() is None:
-            return "Compression: off (MALTI_COMPRESS_AFTER is empty or 0); chunks compressed before stay compressed."
-        return (
-            f"Compression: TimescaleDB compresses chunks older than {settings.MALTI_COMPRESS_AFTER.strip()} "
-            "(MALTI_COMPRESS_AFTER), a rollup's only once they are past its refresh window too; "
-            "the sample is not compressed."
-        )
 
     def do_set(self, level, duration, **_):
         try:
